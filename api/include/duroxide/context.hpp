@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+// What orchestration and activity code sees: OrchestrationContext, DurableFuture, ActivityContext.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <duroxide/log_level.hpp>
+#include <duroxide/result.hpp>
+
+namespace duroxide {
+
+namespace engine {
+class Execution;
+}  // namespace engine
+
+class OrchestrationContext;
+
+/// The result of an awaited durable operation, whatever its kind.
+struct DurableOutput {
+  enum class Kind { Activity, Timer, External, SubOrchestration };
+  Kind kind;
+  /// Activity: its output or error. Timer: empty string. External: the event data.
+  Result<std::string> result;
+};
+
+/// A durable operation scheduled by an orchestration: an activity, a timer or an event wait.
+/// Awaiting it (`into_*()` or `get()`) suspends the orchestration's fiber until the result
+/// is in history. Move-only; valid only on the orchestration's own fiber, and only while the
+/// orchestration function runs.
+class DurableFuture {
+ public:
+  DurableFuture(DurableFuture&& other) noexcept
+      : execution_(std::exchange(other.execution_, nullptr)), index_(other.index_) {}
+  DurableFuture& operator=(DurableFuture&& other) noexcept {
+    execution_ = std::exchange(other.execution_, nullptr);
+    index_ = other.index_;
+    return *this;
+  }
+  DurableFuture(const DurableFuture&) = delete;
+  DurableFuture& operator=(const DurableFuture&) = delete;
+  ~DurableFuture() = default;
+
+  /// Suspends. Returns: the activity's output, or its error message.
+  /// Requires: the future came from schedule_activity (else the orchestration fails).
+  Result<std::string> into_activity();
+  /// Suspends until the timer fires. Requires: the future came from schedule_timer.
+  void into_timer();
+  /// Suspends. Returns: the event's data. Requires: the future came from schedule_wait.
+  std::string into_event();
+  /// Suspends. Returns: the output of any kind of operation.
+  DurableOutput get();
+
+ private:
+  friend class engine::Execution;
+  friend class OrchestrationContext;
+  DurableFuture(engine::Execution* execution, std::size_t index)
+      : execution_(execution), index_(index) {}
+  engine::Execution* execution_;
+  std::size_t index_;  // position of the operation among the execution's scheduled calls
+};
+
+/// The orchestration's handle on the engine. Every schedule_* call takes the next position in
+/// the execution's sequence of calls; on replay it binds to the event history holds at that
+/// position, and a different kind, name or input fails the instance as nondeterministic.
+///
+/// Orchestration code must be deterministic: use utc_now(), new_guid(), timers and activities
+/// instead of clocks, randomness, threads and I/O.
+///
+/// Thread safety: valid only on the orchestration's own fiber, while its function runs.
+/// The engine unwinds a parked orchestration with an internal exception that does not derive
+/// from std::exception: a `catch (...)` in orchestration code must rethrow it.
+class OrchestrationContext {
+ public:
+  explicit OrchestrationContext(engine::Execution& execution) : execution_(execution) {}
+  OrchestrationContext(const OrchestrationContext&) = delete;
+  OrchestrationContext& operator=(const OrchestrationContext&) = delete;
+
+  /// Schedules activity `name` with `input` on a worker (at least once).
+  DurableFuture schedule_activity(std::string_view name, std::string input);
+  /// Schedules a durable timer that fires `delay` after utc_now().
+  DurableFuture schedule_timer(std::chrono::milliseconds delay);
+  /// Waits for an external event. The Nth wait for `event_name` in an execution receives the
+  /// Nth event of that name raised to the instance, including events raised before the wait.
+  DurableFuture schedule_wait(std::string_view event_name);
+
+  /// Suspends until all complete. Returns: their outputs in argument order.
+  std::vector<DurableOutput> join(std::vector<DurableFuture> futures);
+  /// Suspends until one completes. Returns: the index of the operation whose completion
+  /// comes first in history (the same one on every replay) and its output.
+  /// Schedule the futures into variables first, as in `auto a = ...; auto b = ...;
+  /// select2(std::move(a), std::move(b))`: C++ leaves the order in which function arguments
+  /// are evaluated to the compiler, and the order of schedule_* calls is part of history.
+  std::pair<std::size_t, DurableOutput> select2(DurableFuture a, DurableFuture b);
+  std::pair<std::size_t, DurableOutput> select(std::vector<DurableFuture> futures);
+
+  /// Log lines tagged with the instance; silent while replaying.
+  void trace_info(std::string_view message);
+  void trace_warn(std::string_view message);
+  void trace_error(std::string_view message);
+  void trace_debug(std::string_view message);
+
+  /// Returns: a GUID string, the same value at this point on every replay.
+  std::string new_guid();
+  /// Returns: the time of the current turn, the same value on every replay.
+  std::chrono::system_clock::time_point utc_now();
+
+  const std::string& instance_id() const;
+  /// 1 for the first execution.
+  std::uint64_t execution_id() const;
+  const std::string& orchestration_name() const;
+  const std::string& orchestration_version() const;
+  /// True while the code re-executes steps already in history.
+  bool is_replaying() const;
+
+ private:
+  void trace(LogLevel level, std::string_view message);
+  engine::Execution& execution_;
+};
+
+/// What an activity sees: which call it serves, its attempt, cancellation, logging.
+/// Thread safety: used by the one worker thread running the activity.
+class ActivityContext {
+ public:
+  /// Everything that identifies one delivery of an activity. Public so that activities can be
+  /// unit-tested without a runtime.
+  struct Info {
+    std::string instance_id;
+    std::uint64_t execution_id = 1;
+    std::string orchestration_name;
+    std::string activity_name;
+    std::uint64_t activity_id = 0;
+    std::uint32_t attempt = 1;
+  };
+  using LogSink = std::function<void(std::string_view level, std::string_view message)>;
+
+  explicit ActivityContext(Info info, LogSink log = {},
+                           std::shared_ptr<const std::atomic<bool>> cancelled = {})
+      : info_(std::move(info)), log_(std::move(log)), cancelled_(std::move(cancelled)) {}
+
+  const std::string& instance_id() const { return info_.instance_id; }
+  std::uint64_t execution_id() const { return info_.execution_id; }
+  const std::string& orchestration_name() const { return info_.orchestration_name; }
+  const std::string& activity_name() const { return info_.activity_name; }
+  /// Id of the scheduling event in history.
+  std::uint64_t activity_id() const { return info_.activity_id; }
+  /// 1 on first delivery; grows when a crash or lease expiry re-delivers the same activity.
+  std::uint32_t attempt() const { return info_.attempt; }
+  /// Cooperative cancellation: true once the runtime asks this activity to stop.
+  bool is_cancelled() const { return cancelled_ && cancelled_->load(std::memory_order_relaxed); }
+
+  void trace_info(std::string_view message) { log("info", message); }
+  void trace_warn(std::string_view message) { log("warn", message); }
+  void trace_error(std::string_view message) { log("error", message); }
+  void trace_debug(std::string_view message) { log("debug", message); }
+
+ private:
+  void log(std::string_view level, std::string_view message) {
+    if (log_) log_(level, message);
+  }
+  Info info_;
+  LogSink log_;
+  std::shared_ptr<const std::atomic<bool>> cancelled_;
+};
+
+}  // namespace duroxide

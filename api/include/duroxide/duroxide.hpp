@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+// The whole public API of duroxide in one include.
+#pragma once
+
+#include <duroxide/client.hpp>
+#include <duroxide/context.hpp>
+#include <duroxide/error.hpp>
+#include <duroxide/lmdb_provider.hpp>
+#include <duroxide/provider.hpp>
+#include <duroxide/registry.hpp>
+#include <duroxide/result.hpp>
+#include <duroxide/runtime.hpp>
+#include <duroxide/status.hpp>

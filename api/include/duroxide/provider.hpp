@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+// Provider: the storage interface the runtime and the client use, and the records it stores.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <duroxide/error.hpp>
+#include <duroxide/result.hpp>
+
+namespace duroxide {
+
+/// Milliseconds since the Unix epoch; the unit of every durable timestamp.
+using TimestampMs = std::int64_t;
+
+/// What a history event records. Values are stored on disk: append only, never renumber.
+enum class EventKind : std::uint8_t {
+  OrchestrationStarted = 1,    ///< name, version, data = input, timestamp = start; opens turn 1
+  TurnStarted = 2,             ///< timestamp = the turn's utc_now(); opens every later turn
+  ActivityScheduled = 3,       ///< name, data = input
+  ActivityCompleted = 4,       ///< source_id, data = output
+  ActivityFailed = 5,          ///< source_id, data = error message
+  TimerCreated = 6,            ///< timestamp = when it fires
+  TimerFired = 7,              ///< source_id
+  EventSubscribed = 8,         ///< name: a schedule_wait(name) call
+  EventRaised = 9,             ///< name, data
+  OrchestrationCompleted = 10, ///< data = output
+  OrchestrationFailed = 11,    ///< category, name = kind, data = message
+};
+
+/// One entry of an execution's history. Event ids are dense from 1 within an execution.
+struct HistoryEvent {
+  std::uint64_t event_id = 0;
+  EventKind kind = EventKind::TurnStarted;
+  std::uint64_t source_id = 0;  ///< completions: event_id of the scheduling event
+  TimestampMs timestamp = 0;
+  ErrorCategory category = ErrorCategory::Application;  ///< OrchestrationFailed only
+  std::string name;
+  std::string version;  ///< OrchestrationStarted only
+  std::string data;
+
+  friend bool operator==(const HistoryEvent&, const HistoryEvent&) = default;
+};
+
+/// What an orchestrator message asks of an instance. Stored on disk: append only.
+enum class MessageKind : std::uint8_t {
+  StartOrchestration = 1,  ///< name, version, data = input
+  ActivityCompleted = 2,   ///< source_id, data = output
+  ActivityFailed = 3,      ///< source_id, data = error message
+  TimerFired = 4,          ///< source_id
+  ExternalEvent = 5,       ///< name, data
+};
+
+/// A message for one instance, visible to the dispatcher from `visible_at` on.
+struct OrchestratorMessage {
+  std::string instance_id;
+  std::uint64_t execution_id = 0;  ///< 0: whatever execution is current (client messages)
+  MessageKind kind = MessageKind::ExternalEvent;
+  std::uint64_t source_id = 0;
+  TimestampMs visible_at = 0;
+  std::string name;
+  std::string version;
+  std::string data;
+
+  friend bool operator==(const OrchestratorMessage&, const OrchestratorMessage&) = default;
+};
+
+/// An activity to run on a worker.
+struct ActivityWorkItem {
+  std::string instance_id;
+  std::uint64_t execution_id = 0;
+  std::string orchestration_name;
+  std::uint64_t activity_id = 0;  ///< event_id of the ActivityScheduled event
+  std::string name;
+  std::string input;
+  /// 1 on first delivery; a provider raises it each time it hands out the item again.
+  std::uint32_t attempt = 1;
+
+  friend bool operator==(const ActivityWorkItem&, const ActivityWorkItem&) = default;
+};
+
+/// Lifecycle of an instance as stored in its row.
+enum class InstanceState : std::uint8_t { Running = 1, Completed = 2, Failed = 3 };
+
+/// The row of one instance: what status queries read.
+struct InstanceRecord {
+  std::string instance_id;
+  std::string name;
+  std::string version;
+  InstanceState state = InstanceState::Running;
+  std::uint64_t execution_id = 1;
+  TimestampMs created_at = 0;
+  TimestampMs updated_at = 0;
+  std::string output;  ///< Completed: the output
+  ErrorDetails error;  ///< Failed: why
+  std::optional<std::string> custom_status;
+  std::string parent_id;  ///< empty for top-level instances
+
+  friend bool operator==(const InstanceRecord& a, const InstanceRecord& b) {
+    return a.instance_id == b.instance_id && a.name == b.name && a.version == b.version &&
+           a.state == b.state && a.execution_id == b.execution_id &&
+           a.created_at == b.created_at && a.updated_at == b.updated_at && a.output == b.output &&
+           a.error.category() == b.error.category() && a.error.kind() == b.error.kind() &&
+           a.error.message() == b.error.message() && a.custom_status == b.custom_status &&
+           a.parent_id == b.parent_id;
+  }
+};
+
+/// Position of a queued record: ordered by visibility time, then by a store-wide sequence.
+struct QueueKey {
+  TimestampMs visible_at = 0;
+  std::uint64_t seq = 0;
+  friend auto operator<=>(const QueueKey&, const QueueKey&) = default;
+};
+
+struct QueuedMessage {
+  QueueKey key;
+  OrchestratorMessage message;
+};
+
+struct QueuedActivity {
+  QueueKey key;
+  ActivityWorkItem item;
+};
+
+/// Everything one step changes, applied atomically: all of it or none of it.
+struct WriteBatch {
+  /// Checked inside the commit against `instance_id`; a failed check fails only this batch.
+  enum class Precondition {
+    None,
+    InstanceAbsent,   ///< fails with AlreadyExists if the row exists
+    InstancePresent,  ///< fails with NotFound if the row does not exist
+  };
+  std::string instance_id;
+  Precondition precondition = Precondition::None;
+  std::optional<InstanceRecord> instance;  ///< row to write (replaces the old one)
+  std::uint64_t execution_id = 0;          ///< execution that `history` belongs to
+  std::vector<HistoryEvent> history;       ///< appended; an event id already present fails the batch
+  std::vector<QueueKey> consumed_messages;    ///< removed from the orchestrator queue
+  std::vector<QueueKey> consumed_activities;  ///< removed from the worker queue
+  std::vector<OrchestratorMessage> messages;  ///< enqueued at their visible_at
+  std::vector<ActivityWorkItem> activities;   ///< enqueued, visible at once
+
+  bool empty() const {
+    return !instance && history.empty() && consumed_messages.empty() &&
+           consumed_activities.empty() && messages.empty() && activities.empty();
+  }
+};
+
+/// What a commit (of this process or, when detected, of another) may have made available.
+struct ChangeNotice {
+  bool messages = false;    ///< orchestrator messages were enqueued
+  bool activities = false;  ///< activities were enqueued (or leases released)
+  std::optional<TimestampMs> earliest_visible_at;  ///< earliest visible_at among new messages
+  bool instances = false;   ///< instance rows were written (a status may have changed)
+  bool foreign = false;  ///< another process changed the store: anything may have changed
+};
+
+/// Storage of instances, histories and queues. Implemented by LmdbProvider; a user may
+/// implement it for another store.
+///
+/// Thread safety: every method may be called from any thread at any time. No method suspends
+/// a fiber; reads and fetches block the calling thread briefly, commits are asynchronous.
+///
+/// Leases: fetch_messages/fetch_activities hand out records under an in-memory lease held by
+/// the dispatching runtime of this process (see claim_dispatch). A leased record is not handed
+/// out again until it is consumed by a commit, released, or (activities) its lease expires.
+class Provider {
+ public:
+  using CommitCallback = std::function<void(Result<void, Error>)>;
+  using ChangeListener = std::function<void(const ChangeNotice&)>;
+
+  virtual ~Provider() = default;
+
+  /// Queues `batch` for the next group commit. `done` is called exactly once, from the
+  /// provider's writer thread, after the batch is durable (or has failed). It must not block.
+  virtual void commit(WriteBatch batch, CommitCallback done) = 0;
+
+  /// Commits `batch` and blocks the calling thread until it is durable.
+  /// Not for fiber threads: an orchestration fiber waits through commit() and a fiber future.
+  Result<void, Error> commit_sync(WriteBatch batch);
+
+  /// Returns: the instance row, or NotFound.
+  virtual Result<InstanceRecord, Error> read_instance(const std::string& instance_id) = 0;
+
+  /// Returns: the history of one execution in event id order (empty if there is none).
+  virtual Result<std::vector<HistoryEvent>, Error> read_history(const std::string& instance_id,
+                                                                std::uint64_t execution_id) = 0;
+
+  /// Leases up to `max` unleased orchestrator messages visible at `now`, in queue order.
+  virtual Result<std::vector<QueuedMessage>, Error> fetch_messages(TimestampMs now,
+                                                                   std::size_t max) = 0;
+  /// Returns leased messages to the queue unconsumed.
+  virtual void release_messages(const std::vector<QueueKey>& keys) = 0;
+  /// Returns: the earliest visible_at of an unleased orchestrator message, if any.
+  virtual std::optional<TimestampMs> next_message_due() = 0;
+
+  /// Leases up to `max` unleased activities until `now + lease`; an expired lease makes the
+  /// item available again with `attempt` one higher.
+  virtual Result<std::vector<QueuedActivity>, Error> fetch_activities(
+      TimestampMs now, std::size_t max, std::chrono::milliseconds lease) = 0;
+  /// Returns leased activities to the queue unconsumed.
+  virtual void release_activities(const std::vector<QueueKey>& keys) = 0;
+
+  /// Makes the caller the one dispatching runtime of this store. Returns Busy if another
+  /// runtime (of this process or another) holds it. Leases are only handed out to the claimant.
+  virtual Result<void, Error> claim_dispatch() = 0;
+  /// Gives the claim up and drops every lease, so the records are handed out again.
+  virtual void release_dispatch() = 0;
+
+  /// Registers `listener`, called on the writer thread after commits (it must not block).
+  /// Returns: a token for unsubscribe.
+  virtual std::uint64_t subscribe(ChangeListener listener) = 0;
+  virtual void unsubscribe(std::uint64_t token) = 0;
+};
+
+}  // namespace duroxide

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Runtime: runs the registered orchestrations and activities against a store.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include <duroxide/error.hpp>
+#include <duroxide/log_level.hpp>
+#include <duroxide/provider.hpp>
+#include <duroxide/registry.hpp>
+#include <duroxide/result.hpp>
+
+namespace duroxide {
+
+/// How a runtime runs. Every field has a default that suits a desktop program.
+struct RuntimeOptions {
+  /// Threads that run orchestration fibers. Each instance lives on one of them (chosen by a
+  /// hash of its id) for as long as it stays in memory.
+  std::size_t orchestration_threads = 1;
+  /// Threads that run activities (blocking code: sleeps, I/O, HTTP calls).
+  std::size_t activity_workers = 4;
+  /// Instances whose fiber stays parked in memory between steps, so that the next completion
+  /// resumes it without replay. The least recently used beyond this are unwound (and replayed
+  /// from history when they next have work).
+  std::size_t max_parked_instances = 10000;
+  /// Stack size of each orchestration fiber.
+  std::size_t fiber_stack_size = 64 * 1024;
+  /// Orchestrator messages taken from the store per dispatch round.
+  std::size_t dispatch_batch = 512;
+  /// How long an activity may run before its item is handed out again (attempt + 1).
+  std::chrono::milliseconds activity_lease{std::chrono::minutes(5)};
+  /// Lines below this level are dropped.
+  LogLevel log_level = LogLevel::Info;
+  /// Where log lines go (from any thread). Default: standard error.
+  std::function<void(LogLevel, std::string_view)> log_sink;
+};
+
+/// A running engine: dispatches orchestrator messages to fibers and activities to workers,
+/// until shut down. At most one runtime dispatches from a store at a time.
+/// Thread safety: shutdown() may be called from any thread, once or many times.
+class Runtime {
+ public:
+  /// Starts a runtime with default options. Throws ResultError if the store is in use by
+  /// another runtime (Busy) or cannot be read; try_start returns that error instead.
+  static std::unique_ptr<Runtime> start_with_store(std::shared_ptr<Provider> store,
+                                                   ActivityRegistry activities,
+                                                   OrchestrationRegistry orchestrations);
+  static std::unique_ptr<Runtime> start_with_options(std::shared_ptr<Provider> store,
+                                                     ActivityRegistry activities,
+                                                     OrchestrationRegistry orchestrations,
+                                                     RuntimeOptions options);
+  /// Returns: the started runtime, or Busy if another runtime dispatches from `store`.
+  static Result<std::unique_ptr<Runtime>, Error> try_start(std::shared_ptr<Provider> store,
+                                                           ActivityRegistry activities,
+                                                           OrchestrationRegistry orchestrations,
+                                                           RuntimeOptions options = {});
+
+  /// Stops dispatching, unwinds parked orchestrations and stops the workers. Activities that
+  /// are running finish (they are told so through ActivityContext::is_cancelled() once
+  /// `grace` has passed); nothing durable is lost: work not finished stays in the store and
+  /// a later runtime resumes it. Without a grace period, waits for running activities.
+  void shutdown(std::optional<std::chrono::milliseconds> grace = std::nullopt);
+
+  /// Shuts down gracefully.
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  class Impl;
+
+ private:
+  explicit Runtime(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace duroxide

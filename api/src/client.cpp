@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// Client: validation of caller input, and the batches that start instances and raise events.
+#include <duroxide/client.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+
+namespace duroxide {
+namespace {
+
+TimestampMs now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<void, Error> invalid(std::string message) {
+  return Err(Error{ErrorCode::InvalidArgument, std::move(message)});
+}
+
+Result<void, Error> check_text(std::string_view what, std::string_view value,
+                               std::size_t max_bytes) {
+  if (value.empty()) return invalid(std::string(what) + " is empty");
+  if (value.size() > max_bytes) {
+    return invalid(std::string(what) + " is " + std::to_string(value.size()) +
+                   " bytes; the limit is " + std::to_string(max_bytes));
+  }
+  if (value.find('\0') != std::string_view::npos) {
+    return invalid(std::string(what) + " contains a NUL byte");
+  }
+  return {};
+}
+
+Result<void, Error> check_payload(std::string_view what, const std::string& payload) {
+  if (payload.size() <= kMaxPayloadBytes) return {};
+  return invalid(std::string(what) + " is " + std::to_string(payload.size()) +
+                 " bytes; the limit is " + std::to_string(kMaxPayloadBytes));
+}
+
+OrchestrationStatus status_of(const InstanceRecord& row) {
+  switch (row.state) {
+    case InstanceState::Completed:
+      return OrchestrationStatus::completed(row.output, row.custom_status);
+    case InstanceState::Failed:
+      return OrchestrationStatus::failed(row.error, row.custom_status);
+    case InstanceState::Running:
+      break;
+  }
+  return OrchestrationStatus::running(row.custom_status);
+}
+
+// Counts commits seen by a subscription; shared so a late listener call stays safe.
+struct ChangeCounter {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::uint64_t count = 0;
+};
+
+}  // namespace
+
+Result<void, Error> Client::start_orchestration(std::string_view instance_id,
+                                                std::string_view name, std::string input) {
+  // An empty version asks the runtime for the latest registered one when the instance starts.
+  return start_orchestration_versioned(instance_id, name, {}, std::move(input));
+}
+
+Result<void, Error> Client::start_orchestration_versioned(std::string_view instance_id,
+                                                          std::string_view name,
+                                                          std::string_view version,
+                                                          std::string input) {
+  if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) return r;
+  if (auto r = check_text("orchestration name", name, kMaxNameBytes); !r) return r;
+  if (version.size() > kMaxNameBytes) return invalid("version is too long");
+  if (auto r = check_payload("input", input); !r) return r;
+
+  const TimestampMs now = now_ms();
+  WriteBatch batch;
+  batch.instance_id = std::string(instance_id);
+  batch.precondition = WriteBatch::Precondition::InstanceAbsent;
+  InstanceRecord row;
+  row.instance_id = batch.instance_id;
+  row.name = std::string(name);
+  row.version = std::string(version);
+  row.created_at = row.updated_at = now;
+  batch.instance = std::move(row);
+  OrchestratorMessage start;
+  start.instance_id = batch.instance_id;
+  start.execution_id = 1;
+  start.kind = MessageKind::StartOrchestration;
+  start.visible_at = now;
+  start.name = std::string(name);
+  start.version = std::string(version);
+  start.data = std::move(input);
+  batch.messages.push_back(std::move(start));
+  return store_->commit_sync(std::move(batch));
+}
+
+Result<void, Error> Client::raise_event(std::string_view instance_id,
+                                        std::string_view event_name, std::string data) {
+  if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) return r;
+  if (auto r = check_text("event name", event_name, kMaxNameBytes); !r) return r;
+  if (auto r = check_payload("event data", data); !r) return r;
+
+  WriteBatch batch;
+  batch.instance_id = std::string(instance_id);
+  batch.precondition = WriteBatch::Precondition::InstancePresent;
+  OrchestratorMessage event;
+  event.instance_id = batch.instance_id;
+  event.kind = MessageKind::ExternalEvent;
+  event.visible_at = now_ms();
+  event.name = std::string(event_name);
+  event.data = std::move(data);
+  batch.messages.push_back(std::move(event));
+  return store_->commit_sync(std::move(batch));
+}
+
+Result<OrchestrationStatus, Error> Client::get_orchestration_status(
+    std::string_view instance_id) {
+  if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) {
+    return Err(r.error());
+  }
+  auto row = store_->read_instance(std::string(instance_id));
+  if (!row) {
+    if (row.error().code == ErrorCode::NotFound) return OrchestrationStatus::not_found();
+    return Err(row.error());
+  }
+  return status_of(*row);
+}
+
+Result<OrchestrationStatus, Error> Client::wait_for_orchestration(
+    std::string_view instance_id, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto counter = std::make_shared<ChangeCounter>();
+  const auto token = store_->subscribe([counter](const ChangeNotice&) {
+    std::lock_guard lock(counter->mutex);
+    ++counter->count;
+    counter->changed.notify_all();
+  });
+  struct Unsubscribe {
+    Provider& store;
+    std::uint64_t token;
+    ~Unsubscribe() { store.unsubscribe(token); }
+  } unsubscribe{*store_, token};
+
+  // A store that cannot notify is read again at least this often.
+  constexpr auto kRecheck = std::chrono::seconds(1);
+  for (;;) {
+    std::uint64_t seen;
+    {
+      std::lock_guard lock(counter->mutex);
+      seen = counter->count;
+    }
+    auto status = get_orchestration_status(instance_id);
+    if (!status) return status;
+    if (status->kind() == OrchestrationStatus::Kind::NotFound) {
+      return Err(Error{ErrorCode::NotFound,
+                       "instance '" + std::string(instance_id) + "' not found"});
+    }
+    if (status->is_terminal()) return status;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      return Err(Error{ErrorCode::Timeout, "instance '" + std::string(instance_id) +
+                                               "' did not finish within " +
+                                               std::to_string(timeout.count()) + " ms"});
+    }
+    std::unique_lock lock(counter->mutex);
+    counter->changed.wait_until(lock, std::min(deadline, now + kRecheck),
+                                [&] { return counter->count != seen; });
+  }
+}
+
+}  // namespace duroxide

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+// Execution: one execution of an instance, replaying its history and recording new steps.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <duroxide/context.hpp>
+#include <duroxide/provider.hpp>
+
+#include "engine/logger.hpp"
+
+namespace duroxide::engine {
+
+/// Thrown into orchestration code to unwind its fiber (eviction, shutdown, a failed commit).
+/// Deliberately not a std::exception: `catch (const std::exception&)` in user code misses it.
+struct Unwind {};
+
+/// Thrown into orchestration code when it diverges from history. Not a std::exception either.
+struct NondeterminismDetected {
+  std::string message;
+};
+
+/// What one step adds to the store besides the consumed messages and the instance row.
+struct StepOutput {
+  std::vector<HistoryEvent> events;
+  std::vector<ActivityWorkItem> activities;
+  std::vector<OrchestratorMessage> messages;
+};
+
+/// Who an identity names: the fixed facts of an execution.
+struct ExecutionIdentity {
+  std::string instance_id;
+  std::uint64_t execution_id = 1;
+  std::string name;
+  std::string version;
+};
+
+/// The instance an execution runs in: it makes steps durable and brings new messages.
+class ExecutionHost {
+ public:
+  /// Suspends. Makes `output` durable (with the messages consumed so far), then waits until
+  /// there are messages for the instance. Returns: at least one message.
+  /// Throws Unwind when the instance is evicted, the runtime stops or the commit failed.
+  virtual std::vector<OrchestratorMessage> next_messages(StepOutput output) = 0;
+  /// Returns: the wall clock, for the timestamp of a new turn.
+  virtual TimestampMs now() const = 0;
+  virtual const Logger& logger() const = 0;
+
+ protected:
+  ~ExecutionHost() = default;
+};
+
+/// The replay engine of one execution. History is a sequence of turns, each opened by a
+/// marker event (OrchestrationStarted, TurnStarted) and followed by the completions that
+/// arrived in that turn and the calls the code scheduled in it. While replaying, a wait that
+/// history cannot satisfy yet consumes the next recorded turn; once history is exhausted it
+/// ends the step and waits for new messages (live). Both paths therefore show the code the same
+/// completions at the same points, which keeps select() and utc_now() deterministic.
+///
+/// Thread safety: used only on the instance's fiber.
+class Execution {
+ public:
+  /// A new execution: records OrchestrationStarted at host.now().
+  Execution(ExecutionHost& host, ExecutionIdentity identity, std::string input);
+  /// An execution resumed from `history`, which must begin with OrchestrationStarted.
+  Execution(ExecutionHost& host, std::uint64_t execution_id, std::string instance_id,
+            std::vector<HistoryEvent> history);
+
+  const ExecutionIdentity& identity() const { return identity_; }
+  const std::string& input() const { return input_; }
+  bool is_replaying() const { return replay_pos_ < history_.size(); }
+  TimestampMs turn_time() const { return turn_time_; }
+  TimestampMs start_time() const { return start_time_; }
+  const Logger& logger() const { return host_.logger(); }
+  std::uint64_t next_guid_seed() { return ++guid_counter_; }
+
+  /// Records (or, replaying, matches against history) a scheduled call.
+  /// Throws NondeterminismDetected on a mismatch.
+  DurableFuture schedule_activity(std::string_view name, std::string input);
+  DurableFuture schedule_timer(std::chrono::milliseconds delay);
+  DurableFuture schedule_wait(std::string_view event_name);
+
+  /// Suspends. Returns: the output of the call at `index`.
+  DurableOutput await(std::size_t index);
+  /// Suspends. Returns: the index (into `indexes`) of the call whose completion comes first
+  /// in history, and its output.
+  std::pair<std::size_t, DurableOutput> await_first(const std::vector<std::size_t>& indexes);
+
+  /// Ends the execution with the function's result. Throws NondeterminismDetected if history
+  /// holds scheduled calls that the code did not make.
+  void complete(std::string output);
+  /// Ends the execution as failed (no history check: the failure may be the divergence itself).
+  void fail(const ErrorDetails& details);
+
+  /// Returns: the divergence found, if any (it stays known even if user code swallowed the
+  /// exception that reported it).
+  const std::optional<std::string>& divergence() const { return divergence_; }
+
+  /// Takes what the current step has produced so far.
+  StepOutput take_output() { return std::exchange(output_, {}); }
+
+ private:
+  enum class OpKind : std::uint8_t { Activity, Timer, Wait };
+  struct Op {
+    OpKind kind;
+    std::uint64_t event_id;       // the scheduling event
+    std::size_t wait_index = 0;   // Wait: this is the Nth wait for its name
+    std::string name;             // Wait: the event name
+  };
+  struct Completion {
+    std::uint64_t event_id;  // position in history: earlier wins a select
+    bool ok;
+    std::string data;
+  };
+  struct Found {
+    std::uint64_t event_id;
+    DurableOutput output;
+  };
+
+  std::uint64_t add_event(HistoryEvent event);
+  std::size_t schedule(OpKind kind, HistoryEvent scheduled);
+  const HistoryEvent* next_recorded_schedule();
+  void check_match(std::size_t position, const HistoryEvent& recorded,
+                   const HistoryEvent& wanted);
+  void check_history_consumed();
+  [[noreturn]] void diverged(std::string message);
+  std::optional<Found> find_completion(const Op& op) const;
+  void advance();
+  void replay_turn();
+  bool live_turn(std::vector<OrchestratorMessage> messages);
+  std::optional<HistoryEvent> to_event(OrchestratorMessage& message) const;
+  void apply(const HistoryEvent& event);
+
+  ExecutionHost& host_;
+  ExecutionIdentity identity_;
+  std::string input_;
+  TimestampMs start_time_ = 0;
+  TimestampMs turn_time_ = 0;
+  std::uint64_t guid_counter_ = 0;
+
+  std::vector<HistoryEvent> history_;  // recorded events; released once replay is over
+  std::size_t replay_pos_ = 0;         // next recorded event to consume
+  std::size_t schedule_pos_ = 0;       // next recorded event to search for a scheduled call
+  std::uint64_t next_event_id_ = 1;
+
+  std::vector<Op> ops_;                                         // by call position
+  std::unordered_map<std::uint64_t, OpKind> scheduled_;         // by scheduling event id
+  std::unordered_map<std::uint64_t, Completion> completions_;   // by scheduling event id
+  std::unordered_map<std::string, std::vector<Completion>> raised_;  // events by name
+  std::unordered_map<std::string, std::size_t> waits_;          // waits scheduled by name
+  StepOutput output_;
+  std::optional<std::string> divergence_;
+};
+
+}  // namespace duroxide::engine

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+// One instance's life on its fiber: load, replay or start, run, commit each step, finish.
+#include "engine/instance.hpp"
+
+#include <algorithm>
+
+#include <boost/fiber/future.hpp>
+
+#include "engine/clock.hpp"
+#include "engine/shard.hpp"
+
+namespace duroxide::engine {
+
+namespace {
+std::atomic<std::size_t> live_instances{0};
+}  // namespace
+
+Instance::Instance(Shard& shard, const Services& services, std::string instance_id)
+    : shard_(shard), services_(services), id_(std::move(instance_id)) {
+  live_instances.fetch_add(1, std::memory_order_relaxed);
+}
+
+Instance::~Instance() { live_instances.fetch_sub(1, std::memory_order_relaxed); }
+
+std::size_t Instance::live_count() { return live_instances.load(std::memory_order_relaxed); }
+
+void Instance::run() noexcept {
+  try {
+    execute();
+  } catch (const Unwind&) {
+    // Evicted, stopped, or a commit failed: the store holds every step that counts.
+  } catch (const std::exception& e) {
+    services_.logger.log(LogLevel::Error, "instance '{}' stopped: {}", id_, e.what());
+  } catch (...) {
+    services_.logger.log(LogLevel::Error, "instance '{}' stopped by an unknown exception", id_);
+  }
+  shard_.on_instance_done(*this);
+}
+
+void Instance::deliver(std::vector<QueuedMessage> messages) {
+  std::lock_guard lock(mutex_);
+  for (auto& message : messages) inbox_.push_back(std::move(message));
+  wake_.notify_one();
+}
+
+void Instance::request_unwind() {
+  std::lock_guard lock(mutex_);
+  unwind_requested_ = true;
+  wake_.notify_one();
+}
+
+std::vector<QueueKey> Instance::uncommitted_keys() const {
+  std::vector<QueueKey> keys = consumed_;
+  for (const auto& message : inbox_) keys.push_back(message.key);
+  return keys;
+}
+
+TimestampMs Instance::now() const { return wall_now_ms(); }
+
+// Takes the inbox, waiting (parked) for messages if `wait` and there are none. Suspends.
+std::vector<OrchestratorMessage> Instance::take_messages(bool wait) {
+  std::unique_lock lock(mutex_);
+  while (wait && inbox_.empty() && !unwind_requested_) {
+    shard_.park(*this);
+    wake_.wait(lock);
+    shard_.unpark(*this);
+  }
+  if (unwind_requested_) {
+    unwinding_ = true;
+    throw Unwind{};
+  }
+  std::vector<OrchestratorMessage> messages;
+  messages.reserve(inbox_.size());
+  for (auto& queued : inbox_) {
+    consumed_.push_back(queued.key);
+    messages.push_back(std::move(queued.message));
+  }
+  inbox_.clear();
+  return messages;
+}
+
+// More messages in the inbox join the current step; only an empty inbox ends it, so a burst
+// of completions costs one commit.
+std::vector<OrchestratorMessage> Instance::next_messages(StepOutput output) {
+  add_output(std::move(output));
+  if (!deliver_first_.empty()) return std::exchange(deliver_first_, {});
+  if (auto messages = take_messages(false); !messages.empty()) return messages;
+  commit_step();
+  return take_messages(true);
+}
+
+void Instance::add_output(StepOutput output) {
+  auto append = [](auto& to, auto& from) {
+    if (to.empty()) {
+      to = std::move(from);
+    } else {
+      std::move(from.begin(), from.end(), std::back_inserter(to));
+    }
+  };
+  append(step_.events, output.events);
+  append(step_.activities, output.activities);
+  append(step_.messages, output.messages);
+}
+
+// Makes the step durable: new events, new work, consumed messages and the row in one batch.
+// Suspends until the group commit that carries it is done. Throws Unwind if it failed: the
+// instance will be replayed from what the store holds.
+void Instance::commit_step() {
+  if (step_.events.empty() && step_.activities.empty() && step_.messages.empty() &&
+      consumed_.empty() && !row_dirty_) {
+    return;
+  }
+  WriteBatch batch;
+  batch.instance_id = id_;
+  batch.execution_id = execution_ ? execution_->identity().execution_id : row_.execution_id;
+  batch.history = std::move(step_.events);
+  batch.activities = std::move(step_.activities);
+  batch.messages = std::move(step_.messages);
+  batch.consumed_messages = consumed_;
+  if (row_dirty_) {
+    row_.updated_at = now();
+    batch.instance = row_;
+  }
+  step_ = {};
+  auto done = std::make_shared<boost::fibers::promise<Result<void, Error>>>();
+  auto committed = done->get_future();
+  services_.store->commit(std::move(batch),
+                          [done](Result<void, Error> result) { done->set_value(std::move(result)); });
+  auto result = committed.get();
+  if (!result) {
+    services_.logger.log(LogLevel::Error, "instance '{}': commit failed: {}", id_,
+                         result.error().to_string());
+    unwinding_ = true;
+    throw Unwind{};
+  }
+  consumed_.clear();
+  row_dirty_ = false;
+}
+
+void Instance::execute() {
+  auto first = take_messages(true);
+  if (!begin(first)) return;
+  run_function(resolve_function());
+}
+
+// Loads the instance and creates its execution. Returns: false when there is nothing to run
+// (the instance is gone or finished: its messages are consumed without effect).
+bool Instance::begin(std::vector<OrchestratorMessage>& first) {
+  auto row = services_.store->read_instance(id_);
+  if (!row) {
+    if (row.error().code != ErrorCode::NotFound) throw std::runtime_error(row.error().to_string());
+    services_.logger.log(LogLevel::Warn, "dropping {} message(s) for missing instance '{}'",
+                         first.size(), id_);
+    commit_step();
+    return false;
+  }
+  row_ = std::move(*row);
+  if (row_.state != InstanceState::Running) {
+    commit_step();
+    return false;
+  }
+  auto history = services_.store->read_history(id_, row_.execution_id);
+  if (!history) throw std::runtime_error(history.error().to_string());
+  if (history->empty()) return start_new(first);
+  execution_ = std::make_unique<Execution>(*this, row_.execution_id, id_, std::move(*history));
+  // The messages that woke the instance open the first live turn after replay.
+  deliver_first_ = std::move(first);
+  return true;
+}
+
+bool Instance::start_new(std::vector<OrchestratorMessage>& first) {
+  auto is_start = [](const auto& m) { return m.kind == MessageKind::StartOrchestration; };
+  auto start = std::find_if(first.begin(), first.end(), is_start);
+  while (start == first.end()) {  // a message overtook the start (clock skew): wait for it
+    auto more = take_messages(true);
+    std::move(more.begin(), more.end(), std::back_inserter(first));
+    start = std::find_if(first.begin(), first.end(), is_start);
+  }
+  ExecutionIdentity identity{id_, row_.execution_id, start->name, start->version};
+  if (identity.version.empty()) {
+    identity.version = services_.orchestrations.latest_version(identity.name);
+  }
+  row_.name = identity.name;
+  row_.version = identity.version;
+  row_dirty_ = true;
+  std::string input = std::move(start->data);
+  first.erase(start);
+  execution_ = std::make_unique<Execution>(*this, std::move(identity), std::move(input));
+  deliver_first_ = std::move(first);
+  return true;
+}
+
+const OrchestrationFn* Instance::resolve_function() {
+  const auto& identity = execution_->identity();
+  if (identity.version.empty()) {
+    // TODO(#3): retry with a bounded back-off, so a rolling upgrade can still register it.
+    finish_failed(ErrorDetails(ErrorCategory::Configuration, "UnregisteredOrchestration",
+                               "'" + identity.name + "' is not registered"));
+    return nullptr;
+  }
+  const auto* fn = services_.orchestrations.find(identity.name, identity.version);
+  if (fn == nullptr) {
+    finish_failed(ErrorDetails(ErrorCategory::Configuration, "MissingVersion",
+                               "'" + identity.name + "' version " + identity.version +
+                                   " is not registered"));
+  }
+  return fn;
+}
+
+void Instance::run_function(const OrchestrationFn* fn) {
+  if (fn == nullptr) return;
+  OrchestrationContext context(*execution_);
+  std::optional<Result<std::string>> result;
+  std::optional<ErrorDetails> failure;
+  try {
+    result.emplace((*fn)(context, execution_->input()));
+  } catch (const Unwind&) {
+    throw;
+  } catch (const NondeterminismDetected& e) {
+    failure.emplace(ErrorCategory::Configuration, "Nondeterminism", e.message);
+  } catch (const ResultError& e) {
+    failure.emplace(ErrorCategory::Application, "OrchestrationFailed", e.what());
+  } catch (const std::exception& e) {
+    failure.emplace(ErrorCategory::Application, "Panicked", e.what());
+  } catch (...) {
+    failure.emplace(ErrorCategory::Application, "Panicked", "unknown exception");
+  }
+  if (unwinding_) throw Unwind{};  // the code caught the unwind and returned: ignore it
+  if (const auto& divergence = execution_->divergence(); divergence && !failure) {
+    failure.emplace(ErrorCategory::Configuration, "Nondeterminism", *divergence);
+  }
+  if (failure) {
+    finish_failed(std::move(*failure));
+  } else {
+    finish(std::move(*result));
+  }
+}
+
+void Instance::finish(Result<std::string> result) {
+  if (!result) {
+    finish_failed(ErrorDetails(ErrorCategory::Application, "OrchestrationFailed", result.error()));
+    return;
+  }
+  try {
+    execution_->complete(result.value());
+  } catch (const NondeterminismDetected& e) {
+    finish_failed(ErrorDetails(ErrorCategory::Configuration, "Nondeterminism", e.message));
+    return;
+  }
+  row_.state = InstanceState::Completed;
+  row_.output = std::move(result).value();
+  row_dirty_ = true;
+  add_output(execution_->take_output());
+  commit_step();
+}
+
+void Instance::finish_failed(ErrorDetails details) {
+  services_.logger.log(LogLevel::Warn, "instance '{}' failed: {}", id_,
+                       details.display_message());
+  execution_->fail(details);
+  row_.state = InstanceState::Failed;
+  row_.error = std::move(details);
+  row_dirty_ = true;
+  add_output(execution_->take_output());
+  commit_step();
+}
+
+}  // namespace duroxide::engine

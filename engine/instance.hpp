@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// Instance: one orchestration instance on its fiber, from load or start to the end or eviction.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/fiber/condition_variable.hpp>
+#include <boost/fiber/mutex.hpp>
+
+#include <duroxide/provider.hpp>
+
+#include "engine/execution.hpp"
+#include "engine/services.hpp"
+
+namespace duroxide::engine {
+
+class Shard;
+
+/// Runs one instance: loads its row and history, replays or starts the execution, runs the
+/// user's function, and makes each step durable (events, consumed messages and new work in one
+/// commit). Between steps the fiber stays parked on its inbox, so the next messages resume the
+/// code where it waits, without replay.
+///
+/// Thread safety: every method runs on the shard's thread (the fiber or the shard's loop).
+class Instance final : public ExecutionHost {
+ public:
+  Instance(Shard& shard, const Services& services, std::string instance_id);
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  /// Returns: how many Instance objects (hence fibers) exist in the process; for tests.
+  static std::size_t live_count();
+
+  const std::string& id() const { return id_; }
+  /// Fiber entry: never throws. Ends by handing the instance back to the shard.
+  void run() noexcept;
+  /// Queues messages for the instance and wakes it if it waits.
+  void deliver(std::vector<QueuedMessage> messages);
+  /// Asks the fiber to unwind at its next wait (eviction, shutdown).
+  void request_unwind();
+  /// Returns: the keys of every message handed to the instance and not committed yet.
+  std::vector<QueueKey> uncommitted_keys() const;
+
+  /// Position in the shard's list of parked instances, when parked.
+  std::optional<std::list<Instance*>::iterator> parked_at;
+
+ private:
+  std::vector<OrchestratorMessage> next_messages(StepOutput output) override;  // Suspends.
+  TimestampMs now() const override;
+  const Logger& logger() const override { return services_.logger; }
+
+  void execute();                                          // Suspends.
+  std::vector<OrchestratorMessage> take_messages(bool wait);  // Suspends.
+  void commit_step();                                      // Suspends.
+  bool begin(std::vector<OrchestratorMessage>& first);     // Suspends.
+  bool start_new(std::vector<OrchestratorMessage>& first);
+  const OrchestrationFn* resolve_function();
+  void run_function(const OrchestrationFn* fn);            // Suspends.
+  void finish(Result<std::string> result);
+  void finish_failed(ErrorDetails details);
+  void add_output(StepOutput output);
+
+  Shard& shard_;
+  const Services& services_;
+  std::string id_;
+
+  boost::fibers::mutex mutex_;
+  boost::fibers::condition_variable wake_;
+  std::deque<QueuedMessage> inbox_;
+  bool unwind_requested_ = false;
+  bool unwinding_ = false;
+
+  std::unique_ptr<Execution> execution_;
+  InstanceRecord row_;
+  bool row_dirty_ = false;
+  StepOutput step_;                // produced since the last commit
+  std::vector<QueueKey> consumed_; // handed to the execution since the last commit
+  std::vector<OrchestratorMessage> deliver_first_;  // woke the instance; for its first turn
+};
+
+}  // namespace duroxide::engine

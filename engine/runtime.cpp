@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// Runtime: starts and stops the shards, the dispatcher and the activity workers.
+#include <duroxide/runtime.hpp>
+
+#include <mutex>
+
+#include "engine/activity_workers.hpp"
+#include "engine/dispatcher.hpp"
+#include "engine/services.hpp"
+#include "engine/shard.hpp"
+#include "engine/signals.hpp"
+
+namespace duroxide {
+
+class Runtime::Impl {
+ public:
+  Impl(std::shared_ptr<Provider> store, ActivityRegistry activities,
+       OrchestrationRegistry orchestrations, RuntimeOptions options)
+      : services_{std::move(store), std::move(activities), std::move(orchestrations), options,
+                  engine::Logger(options.log_level, options.log_sink)} {}
+
+  ~Impl() { shutdown(std::nullopt); }
+
+  Result<void, Error> start() {
+    if (auto claimed = services_.store->claim_dispatch(); !claimed) return claimed;
+    claimed_ = true;
+    subscription_ = services_.store->subscribe(
+        [signals = signals_](const ChangeNotice& notice) { signals->on_change(notice); });
+    const auto& options = services_.options;
+    const std::size_t count = std::max<std::size_t>(options.orchestration_threads, 1);
+    const std::size_t parked_per_shard = (options.max_parked_instances + count - 1) / count;
+    for (std::size_t i = 0; i < count; ++i) {
+      shards_.push_back(std::make_unique<engine::Shard>(services_, parked_per_shard));
+    }
+    dispatcher_ = std::make_unique<engine::Dispatcher>(services_, shards_, signals_);
+    workers_ = std::make_unique<engine::ActivityWorkers>(services_, signals_);
+    return {};
+  }
+
+  // Order matters: no new messages reach the shards once the dispatcher is gone; the shards
+  // finish their commits and unwind; the workers' completion commits are flushed; only then
+  // are the leases dropped, so that nothing is handed out twice while this runtime still acts.
+  void shutdown(std::optional<std::chrono::milliseconds> grace) {
+    std::lock_guard lock(shutdown_mutex_);
+    if (!claimed_) return;
+    if (dispatcher_) dispatcher_->stop();
+    for (auto& shard : shards_) shard->stop();
+    if (workers_) workers_->stop(grace);
+    services_.store->unsubscribe(subscription_);
+    (void)services_.store->commit_sync(WriteBatch{});  // every earlier callback has run
+    services_.store->release_dispatch();
+    dispatcher_.reset();
+    shards_.clear();
+    workers_.reset();
+    claimed_ = false;
+  }
+
+ private:
+  engine::Services services_;
+  std::shared_ptr<engine::Signals> signals_ = std::make_shared<engine::Signals>();
+  std::uint64_t subscription_ = 0;
+  std::vector<std::unique_ptr<engine::Shard>> shards_;
+  std::unique_ptr<engine::Dispatcher> dispatcher_;
+  std::unique_ptr<engine::ActivityWorkers> workers_;
+  std::mutex shutdown_mutex_;
+  bool claimed_ = false;
+};
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Runtime::~Runtime() { shutdown(); }
+
+void Runtime::shutdown(std::optional<std::chrono::milliseconds> grace) { impl_->shutdown(grace); }
+
+Result<std::unique_ptr<Runtime>, Error> Runtime::try_start(std::shared_ptr<Provider> store,
+                                                           ActivityRegistry activities,
+                                                           OrchestrationRegistry orchestrations,
+                                                           RuntimeOptions options) {
+  if (!store) return Err(Error{ErrorCode::InvalidArgument, "store is null"});
+  auto impl = std::make_unique<Impl>(std::move(store), std::move(activities),
+                                     std::move(orchestrations), std::move(options));
+  if (auto started = impl->start(); !started) return Err(started.error());
+  return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
+}
+
+std::unique_ptr<Runtime> Runtime::start_with_options(std::shared_ptr<Provider> store,
+                                                     ActivityRegistry activities,
+                                                     OrchestrationRegistry orchestrations,
+                                                     RuntimeOptions options) {
+  auto runtime = try_start(std::move(store), std::move(activities), std::move(orchestrations),
+                           std::move(options));
+  if (!runtime) throw ResultError(runtime.error().to_string());
+  return std::move(runtime).value();
+}
+
+std::unique_ptr<Runtime> Runtime::start_with_store(std::shared_ptr<Provider> store,
+                                                   ActivityRegistry activities,
+                                                   OrchestrationRegistry orchestrations) {
+  return start_with_options(std::move(store), std::move(activities), std::move(orchestrations),
+                            RuntimeOptions{});
+}
+
+}  // namespace duroxide

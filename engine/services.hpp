@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+// Services: what every part of a runtime shares (store, registries, options, logger).
+#pragma once
+
+#include <memory>
+
+#include <duroxide/provider.hpp>
+#include <duroxide/registry.hpp>
+#include <duroxide/runtime.hpp>
+
+#include "engine/logger.hpp"
+
+namespace duroxide::engine {
+
+/// Immutable after start. Lifetime: outlives every shard, worker and dispatcher of a runtime.
+struct Services {
+  std::shared_ptr<Provider> store;
+  ActivityRegistry activities;
+  OrchestrationRegistry orchestrations;
+  RuntimeOptions options;
+  Logger logger;
+};
+
+}  // namespace duroxide::engine

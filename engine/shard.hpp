@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// Shard: one thread running a fiber scheduler for the instances whose ids hash to it.
+#pragma once
+
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/fiber/buffered_channel.hpp>
+#include <boost/fiber/condition_variable.hpp>
+#include <boost/fiber/mutex.hpp>
+#include <boost/fiber/pooled_fixedsize_stack.hpp>
+
+#include <duroxide/provider.hpp>
+
+#include "engine/services.hpp"
+
+namespace duroxide::engine {
+
+class Instance;
+
+/// Runs instance fibers on one thread with Boost.Fiber's round-robin scheduler, which sleeps
+/// on a condition variable when no fiber is ready (an idle shard uses no CPU). Fibers never
+/// migrate between threads: an instance lives on the shard its id hashes to, so no fiber sees
+/// its thread change, and no scheduler state is shared between runtimes.
+///
+/// Keeps at most `max_parked` instances parked; beyond that the least recently used is unwound
+/// (it will be replayed from history when it next has work).
+///
+/// Thread safety: post() and stop() from any thread; the rest runs on the shard's thread.
+class Shard {
+ public:
+  Shard(const Services& services, std::size_t max_parked);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  /// Hands messages of one instance to the shard. Blocks if the shard is far behind.
+  void post(std::string instance_id, std::vector<QueuedMessage> messages);
+  /// Unwinds every instance, waits for their fibers to end, and joins the thread.
+  void stop();
+
+  // For Instance (on the shard's thread).
+  void park(Instance& instance);
+  void unpark(Instance& instance);
+  void on_instance_done(Instance& instance);
+
+ private:
+  struct Task {
+    std::string instance_id;
+    std::vector<QueuedMessage> messages;
+  };
+  void main();
+  void deliver(Task task);
+
+  const Services& services_;
+  const std::size_t max_parked_;
+  boost::fibers::buffered_channel<Task> tasks_{1024};
+  boost::fibers::pooled_fixedsize_stack stacks_;
+  std::unordered_map<std::string, std::shared_ptr<Instance>> instances_;
+  std::list<Instance*> parked_;  // least recently parked first
+  boost::fibers::mutex live_mutex_;
+  boost::fibers::condition_variable all_done_;
+  std::size_t live_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace duroxide::engine

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+// Cereal binary encoding of the records the store keeps: events, messages, work items, rows.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <duroxide/error.hpp>
+#include <duroxide/provider.hpp>
+#include <duroxide/result.hpp>
+
+namespace duroxide::storage {
+
+/// Returns: the record's bytes (layout in storage/FORMAT.md). Throws only std::bad_alloc.
+std::string encode(const HistoryEvent& event);
+std::string encode(const OrchestratorMessage& message);
+std::string encode(const ActivityWorkItem& item);
+std::string encode(const InstanceRecord& record);
+
+/// Each decoder accepts exactly the bytes its encoder wrote. Anything else (truncated or
+/// trailing bytes, an unknown class version, an enum value out of range, a length larger than
+/// the input) returns Corruption; hostile bytes never crash and never allocate more than the
+/// input's size. Thread safety: all functions are reentrant.
+Result<HistoryEvent, Error> decode_history_event(std::string_view bytes);
+Result<OrchestratorMessage, Error> decode_orchestrator_message(std::string_view bytes);
+Result<ActivityWorkItem, Error> decode_activity_work_item(std::string_view bytes);
+Result<InstanceRecord, Error> decode_instance_record(std::string_view bytes);
+
+}  // namespace duroxide::storage

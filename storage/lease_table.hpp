@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// LeaseTable: the in-memory leases of queued records handed out by fetch_messages/fetch_activities.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <duroxide/provider.hpp>
+
+namespace duroxide::storage {
+
+/// Which queued records are leased, and how often each activity was handed out. Leases live in
+/// memory only: a single dispatching runtime per store (claim_dispatch) makes that sufficient,
+/// and a restart hands every record out again.
+///
+/// Thread safety: none; the owner guards it with one mutex.
+class LeaseTable {
+ public:
+  bool message_leased(const QueueKey& key) const { return messages_.contains(key); }
+  void lease_message(const QueueKey& key) { messages_.insert(key); }
+  void release_message(const QueueKey& key) { messages_.erase(key); }
+
+  /// Returns: nullopt while the activity is leased until after `now`; otherwise how many times
+  /// it was handed out before (0 the first time).
+  std::optional<std::uint32_t> activity_available(const QueueKey& key, TimestampMs now) const;
+  /// Leases the activity until `until` and counts one more hand-out.
+  void lease_activity(const QueueKey& key, TimestampMs until);
+  /// Ends the lease; the hand-out count stays, so the next hand-out is a new attempt.
+  void release_activity(const QueueKey& key);
+
+  /// Forgets records consumed by a commit (they are gone from the store).
+  void forget(const std::vector<QueueKey>& messages, const std::vector<QueueKey>& activities);
+  /// Ends every lease (hand-out counts stay).
+  void release_all();
+
+  std::size_t leased_messages() const { return messages_.size(); }
+  std::size_t tracked_activities() const { return activities_.size(); }
+
+ private:
+  struct ActivityLease {
+    std::uint32_t handouts = 0;
+    bool leased = false;
+    TimestampMs until = 0;
+  };
+  std::set<QueueKey> messages_;
+  std::map<QueueKey, ActivityLease> activities_;
+};
+
+}  // namespace duroxide::storage

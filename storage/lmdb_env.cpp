@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+// Opening, checking and resizing the LMDB environment of a store, and thin txn helpers.
+#include "storage/lmdb_env.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <type_traits>
+#include <utility>
+
+#include <lmdb.h>
+
+#include "storage/keys.hpp"
+
+static_assert(std::is_same_v<MDB_dbi, duroxide::storage::Dbi>);
+
+namespace duroxide::storage {
+namespace {
+
+constexpr unsigned kMaxDbs = 8;
+/// How often a txn is retried after another process resized the map under it.
+constexpr int kMaxResizeRetries = 8;
+
+MDB_val to_val(std::string_view bytes) {
+  return MDB_val{bytes.size(), const_cast<char*>(bytes.data())};  // LMDB never writes through it
+}
+
+std::string_view from_val(const MDB_val& val) {
+  return {static_cast<const char*>(val.mv_data), val.mv_size};
+}
+
+Error make_error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+
+std::string quoted(const std::string& path) { return "'" + path + "'"; }
+
+}  // namespace
+
+Error lmdb_error(int rc, std::string_view what, const std::string& path) {
+  ErrorCode code = ErrorCode::IOError;
+  switch (rc) {
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_PANIC:
+      code = ErrorCode::Corruption;
+      break;
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+    case MDB_INCOMPATIBLE:
+      code = ErrorCode::Incompatible;
+      break;
+    case MDB_BAD_VALSIZE:
+      code = ErrorCode::InvalidArgument;
+      break;
+    default:
+      break;
+  }
+  return Error{code,
+               "store " + quoted(path) + ": " + std::string(what) + " failed: " + mdb_strerror(rc)};
+}
+
+Env::Env(std::string path, const LmdbOptions& options)
+    : path_(std::move(path)), options_(options) {}
+
+Env::~Env() {
+  if (env_ != nullptr) mdb_env_close(env_);
+}
+
+Result<std::unique_ptr<Env>, Error> Env::open(const std::string& path, const LmdbOptions& options) {
+  std::unique_ptr<Env> env(new Env(path, options));
+  if (auto opened = env->open_file(); !opened) return Err(opened.error());
+  if (auto sized = env->check_file_size(); !sized) return Err(sized.error());
+  if (auto checked = env->open_databases(); !checked) return Err(checked.error());
+  return env;
+}
+
+Result<void, Error> Env::open_file() {
+  int rc = mdb_env_create(&env_);
+  if (rc != 0) return Err(lmdb_error(rc, "creating the environment", path_));
+  rc = mdb_env_set_maxreaders(env_, options_.max_readers);
+  if (rc == 0) rc = mdb_env_set_maxdbs(env_, kMaxDbs);
+  if (rc == 0) rc = mdb_env_set_mapsize(env_, options_.map_size);
+  if (rc != 0) return Err(lmdb_error(rc, "configuring the environment", path_));
+  // MDB_NOTLS: fibers sharing a thread each hold their own read txn, and a txn may end on
+  // another thread than the one that began it.
+  const unsigned flags = MDB_NOSUBDIR | MDB_NOTLS | (options_.sync ? 0u : unsigned{MDB_NOSYNC});
+  rc = mdb_env_open(env_, path_.c_str(), flags, 0644);
+  if (rc == MDB_INVALID) {
+    return Err(make_error(ErrorCode::Incompatible,
+                          quoted(path_) + " is not a duroxide store (not an LMDB file)"));
+  }
+  if (rc == MDB_VERSION_MISMATCH) {
+    return Err(make_error(ErrorCode::Incompatible,
+                          quoted(path_) + " was written by an incompatible LMDB version"));
+  }
+  if (rc != 0) return Err(lmdb_error(rc, "opening the file", path_));
+  int dead = 0;
+  mdb_reader_check(env_, &dead);  // frees reader slots of crashed processes; best effort
+  return {};
+}
+
+// LMDB maps the file and trusts it to hold every page up to the last one its meta page names;
+// touching a page past the end of a truncated file raises SIGBUS. Checking the size first
+// turns that crash into an error.
+Result<void, Error> Env::check_file_size() {
+  MDB_envinfo info;
+  MDB_stat stat;
+  mdb_filehandle_t fd;
+  if (mdb_env_info(env_, &info) != 0 || mdb_env_stat(env_, &stat) != 0 ||
+      mdb_env_get_fd(env_, &fd) != 0) {
+    return Err(make_error(ErrorCode::IOError, "cannot inspect store " + quoted(path_)));
+  }
+  struct stat file;
+  if (fstat(fd, &file) != 0) return Err(lmdb_error(errno, "fstat", path_));
+  const auto needed = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  if (static_cast<std::uint64_t>(file.st_size) < needed) {
+    return Err(
+        make_error(ErrorCode::Corruption, "store " + quoted(path_) +
+                                              " is truncated: " + std::to_string(file.st_size) +
+                                              " bytes, its pages need " + std::to_string(needed)));
+  }
+  return {};
+}
+
+// Runs in a write txn on the opening thread (begun and committed there, as LMDB requires),
+// before the writer thread exists. A failed check aborts it: a foreign file is never modified.
+Result<void, Error> Env::open_databases() {
+  for (int attempt = 0;; ++attempt) {
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+    if (rc == MDB_MAP_RESIZED && attempt < kMaxResizeRetries) {
+      mdb_env_set_mapsize(env_, 0);
+      continue;
+    }
+    if (rc != 0) return Err(lmdb_error(rc, "beginning the opening txn", path_));
+    TxnGuard guard(txn);
+    if (auto opened = open_databases_in(txn); !opened) return opened;
+    rc = mdb_txn_commit(guard.release());
+    if (rc != 0) return Err(lmdb_error(rc, "committing the opening txn", path_));
+    return {};
+  }
+}
+
+Result<void, Error> Env::open_databases_in(MDB_txn* txn) {
+  int rc = mdb_dbi_open(txn, "meta", 0, &dbs_.meta);
+  if (rc == MDB_NOTFOUND) {
+    MDB_dbi main = 0;
+    MDB_stat stat;
+    rc = mdb_dbi_open(txn, nullptr, 0, &main);
+    if (rc == 0) rc = mdb_stat(txn, main, &stat);
+    if (rc != 0) return Err(lmdb_error(rc, "reading the main database", path_));
+    if (stat.ms_entries != 0) {
+      return Err(make_error(ErrorCode::Incompatible,
+                            quoted(path_) + " is an LMDB file but not a duroxide store"));
+    }
+    return create_store(txn);
+  }
+  if (rc == MDB_INCOMPATIBLE) {
+    return Err(make_error(ErrorCode::Incompatible, quoted(path_) + " is not a duroxide store"));
+  }
+  if (rc != 0) return Err(lmdb_error(rc, "opening the meta database", path_));
+  if (auto meta = check_meta(txn); !meta) return meta;
+  const std::pair<const char*, Dbi*> rest[] = {{"instances", &dbs_.instances},
+                                               {"history", &dbs_.history},
+                                               {"orchestrator_queue", &dbs_.orchestrator_queue},
+                                               {"worker_queue", &dbs_.worker_queue}};
+  for (const auto& [name, dbi] : rest) {
+    rc = mdb_dbi_open(txn, name, 0, dbi);
+    if (rc != 0)
+      return Err(lmdb_error(rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc,
+                            std::string("opening sub-database ") + name, path_));
+  }
+  return {};
+}
+
+Result<void, Error> Env::check_meta(MDB_txn* txn) {
+  std::string_view value;
+  int rc = db_get(txn, dbs_.meta, kMetaMagicKey, &value);
+  if (rc == MDB_NOTFOUND || (rc == 0 && value != kMagic)) {
+    return Err(make_error(ErrorCode::Incompatible,
+                          quoted(path_) + " is not a duroxide store (wrong magic)"));
+  }
+  if (rc == 0) rc = db_get(txn, dbs_.meta, kMetaVersionKey, &value);
+  if (rc == 0 && value.size() != 4) rc = MDB_CORRUPTED;
+  if (rc != 0)
+    return Err(
+        lmdb_error(rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc, "reading the format version", path_));
+  const std::uint32_t version = get_be32(value);
+  if (version != kFormatVersion) {
+    return Err(make_error(ErrorCode::Incompatible,
+                          "store " + quoted(path_) + " has format version " +
+                              std::to_string(version) + "; this build reads format version " +
+                              std::to_string(kFormatVersion)));
+  }
+  rc = db_get(txn, dbs_.meta, kMetaNextSeqKey, &value);
+  if (rc == 0 && value.size() != 8) rc = MDB_CORRUPTED;
+  if (rc != 0)
+    return Err(lmdb_error(rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc, "reading next_seq", path_));
+  return {};
+}
+
+Result<void, Error> Env::create_store(MDB_txn* txn) {
+  const std::pair<const char*, Dbi*> all[] = {{"meta", &dbs_.meta},
+                                              {"instances", &dbs_.instances},
+                                              {"history", &dbs_.history},
+                                              {"orchestrator_queue", &dbs_.orchestrator_queue},
+                                              {"worker_queue", &dbs_.worker_queue}};
+  for (const auto& [name, dbi] : all) {
+    const int rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi);
+    if (rc != 0) return Err(lmdb_error(rc, std::string("creating sub-database ") + name, path_));
+  }
+  std::string version;
+  put_be32(version, kFormatVersion);
+  std::string next_seq;
+  put_be64(next_seq, 1);
+  int rc = db_put(txn, dbs_.meta, kMetaMagicKey, kMagic, 0);
+  if (rc == 0) rc = db_put(txn, dbs_.meta, kMetaVersionKey, version, 0);
+  if (rc == 0) rc = db_put(txn, dbs_.meta, kMetaNextSeqKey, next_seq, 0);
+  if (rc != 0) return Err(lmdb_error(rc, "initialising the store", path_));
+  return {};
+}
+
+Result<void, Error> Env::grow() {
+  std::unique_lock lock(resize_mutex_);
+  const std::size_t current = map_size_unlocked();
+  const std::size_t limit = options_.max_map_size;
+  if (current >= limit) {
+    return Err(make_error(ErrorCode::IOError, "store " + quoted(path_) +
+                                                  " is full: its map reached max_map_size (" +
+                                                  std::to_string(limit) + " bytes)"));
+  }
+  const std::size_t next = current > limit / 2 ? limit : current * 2;
+  const int rc = mdb_env_set_mapsize(env_, next);
+  if (rc != 0) return Err(lmdb_error(rc, "growing the map", path_));
+  return {};
+}
+
+Result<void, Error> Env::adopt_map_size() {
+  std::unique_lock lock(resize_mutex_);
+  const int rc = mdb_env_set_mapsize(env_, 0);
+  if (rc != 0) return Err(lmdb_error(rc, "adopting the map size", path_));
+  return {};
+}
+
+// mdb_env_info reads the meta pages through the map, which a resize replaces: shared lock.
+std::size_t Env::map_size() const {
+  std::shared_lock lock(resize_mutex_);
+  return map_size_unlocked();
+}
+
+std::size_t Env::map_size_unlocked() const {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+std::uint64_t Env::last_txn_id() const {
+  std::shared_lock lock(resize_mutex_);
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_last_txnid;
+}
+
+ReadTxn::ReadTxn(Env& env) {
+  for (int attempt = 0;; ++attempt) {
+    lock_ = std::shared_lock(env.resize_mutex());
+    const int rc = mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn_);
+    if (rc == 0) return;
+    txn_ = nullptr;
+    lock_.unlock();
+    if (rc == MDB_MAP_RESIZED && attempt < kMaxResizeRetries) {
+      if (auto adopted = env.adopt_map_size(); adopted) continue;
+    }
+    error_ = lmdb_error(rc, "beginning a read txn", env.path());
+    return;
+  }
+}
+
+ReadTxn::~ReadTxn() {
+  if (txn_ != nullptr) mdb_txn_abort(txn_);
+}
+
+int db_get(MDB_txn* txn, Dbi dbi, std::string_view key, std::string_view* value) {
+  MDB_val k = to_val(key);
+  MDB_val v{0, nullptr};
+  const int rc = mdb_get(txn, dbi, &k, &v);
+  if (rc == 0) *value = from_val(v);
+  return rc;
+}
+
+int db_put(MDB_txn* txn, Dbi dbi, std::string_view key, std::string_view value, unsigned flags) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  return mdb_put(txn, dbi, &k, &v, flags);
+}
+
+int db_del(MDB_txn* txn, Dbi dbi, std::string_view key) {
+  MDB_val k = to_val(key);
+  return mdb_del(txn, dbi, &k, nullptr);
+}
+
+TxnGuard::~TxnGuard() {
+  if (txn_ != nullptr) mdb_txn_abort(txn_);
+}
+
+Cursor::Cursor(MDB_txn* txn, Dbi dbi) : status_(mdb_cursor_open(txn, dbi, &cursor_)) {
+  if (status_ != 0) cursor_ = nullptr;
+}
+
+Cursor::~Cursor() {
+  if (cursor_ != nullptr) mdb_cursor_close(cursor_);
+}
+
+namespace {
+int cursor_get(MDB_cursor* cursor, MDB_val* k, std::string_view* key, std::string_view* value,
+               MDB_cursor_op op) {
+  MDB_val v{0, nullptr};
+  const int rc = mdb_cursor_get(cursor, k, &v, op);
+  if (rc == 0) {
+    *key = from_val(*k);
+    *value = from_val(v);
+  }
+  return rc;
+}
+}  // namespace
+
+int Cursor::first(std::string_view* key, std::string_view* value) {
+  MDB_val k{0, nullptr};
+  return cursor_get(cursor_, &k, key, value, MDB_FIRST);
+}
+
+int Cursor::seek(std::string_view from, std::string_view* key, std::string_view* value) {
+  MDB_val k = to_val(from);
+  return cursor_get(cursor_, &k, key, value, MDB_SET_RANGE);
+}
+
+int Cursor::next(std::string_view* key, std::string_view* value) {
+  MDB_val k{0, nullptr};
+  return cursor_get(cursor_, &k, key, value, MDB_NEXT);
+}
+
+}  // namespace duroxide::storage

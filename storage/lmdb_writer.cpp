@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: MIT
+// The group-commit writer thread of an LMDB store.
+#include "storage/lmdb_writer.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include <lmdb.h>
+
+#include "storage/keys.hpp"
+
+namespace duroxide::storage {
+namespace {
+
+constexpr int kMaxResizeRetries = 8;
+
+Error batch_error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+
+int read_next_seq(MDB_txn* txn, const Databases& dbs, std::uint64_t* next_seq) {
+  std::string_view value;
+  const int rc = db_get(txn, dbs.meta, kMetaNextSeqKey, &value);
+  if (rc != 0) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+  if (value.size() != 8) return MDB_CORRUPTED;
+  *next_seq = get_be64(value);
+  return 0;
+}
+
+int write_next_seq(MDB_txn* txn, const Databases& dbs, std::uint64_t next_seq) {
+  std::string value;
+  put_be64(value, next_seq);
+  return db_put(txn, dbs.meta, kMetaNextSeqKey, value, 0);
+}
+
+int enqueue(MDB_txn* txn, Dbi dbi, TimestampMs visible_at, std::uint64_t& next_seq,
+            std::string_view value) {
+  const QueueKeyBytes key = encode_queue_key(QueueKey{visible_at, next_seq++});
+  return db_put(txn, dbi, std::string_view(key.data(), key.size()), value, MDB_NOOVERWRITE);
+}
+
+/// A record already consumed (by an earlier batch, or twice in one) is not an error.
+int dequeue(MDB_txn* txn, Dbi dbi, const QueueKey& key) {
+  const QueueKeyBytes bytes = encode_queue_key(key);
+  const int rc = db_del(txn, dbi, std::string_view(bytes.data(), bytes.size()));
+  return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+void call_done(Provider::CommitCallback& done, Result<void, Error> result) {
+  if (!done) return;
+  try {
+    done(std::move(result));
+  } catch (...) {  // NOLINT(bugprone-empty-catch): an escaping exception would kill the writer
+  }
+}
+
+std::string existing_event(std::string_view key) {
+  auto decoded = decode_history_key(key);
+  if (!decoded) return "a history event";
+  return "history event " + std::to_string(decoded->event_id) + " of instance '" +
+         decoded->instance_id + "' execution " + std::to_string(decoded->execution_id);
+}
+
+}  // namespace
+
+Writer::Writer(Env& env, const LmdbOptions& options, Listeners& listeners, AfterCommit after_commit)
+    : env_(env),
+      options_(options),
+      listeners_(listeners),
+      after_commit_(std::move(after_commit)),
+      last_txn_id_(env.last_txn_id()),
+      thread_([this] { run(); }) {}
+
+Writer::~Writer() { stop(); }
+
+void Writer::submit(PreparedBatch batch) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopped_) {
+      queue_.push_back(std::move(batch));
+      wake_.notify_one();
+      return;
+    }
+  }
+  call_done(batch.done,
+            Err(batch_error(ErrorCode::Cancelled, "store '" + env_.path() + "' is closed")));
+}
+
+void Writer::post(const ChangeNotice& notice) {
+  std::lock_guard lock(mutex_);
+  if (!posted_) posted_.emplace();
+  merge_notice(*posted_, notice);
+  wake_.notify_one();
+}
+
+void Writer::stop() {
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    // The last reference to the store was dropped inside a commit callback or a listener: the
+    // thread cannot join itself, and returning would run it on in a destroyed object.
+    std::fputs("duroxide: LmdbProvider destroyed on its own writer thread\n", stderr);
+    std::abort();
+  }
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+WriterStats Writer::stats() const {
+  return WriterStats{txns_.load(), batches_.load(), failed_batches_.load(), grows_.load()};
+}
+
+void Writer::run() {
+  for (;;) {
+    Work work = next_work();
+    if (work.exit) return;
+    if (!work.group.empty()) commit_group(work.group, work.notice);
+    if (work.timed_out) check_foreign();
+    if (std::exchange(foreign_seen_, false)) {
+      // Another process wrote: anything may have changed.
+      work.notice.messages = work.notice.activities = work.notice.foreign = true;
+    }
+    if (notice_has_news(work.notice)) listeners_.notify(work.notice);
+  }
+}
+
+Writer::Work Writer::next_work() {
+  std::unique_lock lock(mutex_);
+  const auto ready = [this] { return stopping_ || !queue_.empty() || posted_.has_value(); };
+  Work work;
+  if (options_.foreign_change_poll.count() > 0) {
+    work.timed_out = !wake_.wait_for(lock, options_.foreign_change_poll, ready);
+  } else {
+    wake_.wait(lock, ready);
+  }
+  if (stopping_ && queue_.empty() && !posted_) {
+    stopped_ = true;  // under the lock: a later submit cannot slip into a queue nobody drains
+    work.exit = true;
+    return work;
+  }
+  const std::size_t take = std::min(queue_.size(), options_.max_batches_per_commit);
+  work.group.reserve(take);
+  for (std::size_t i = 0; i < take; ++i) {
+    work.group.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  if (posted_) work.notice = *std::exchange(posted_, std::nullopt);
+  return work;
+}
+
+void Writer::commit_group(std::vector<PreparedBatch>& group, ChangeNotice& notice) {
+  std::vector<Result<void, Error>> results(group.size());
+  auto together = run_txn(group, results);
+  if (!together && group.size() == 1) results[0] = Err(together.error());
+  if (!together && group.size() > 1) {
+    // Isolate the failure: redo each batch alone, in order, so only the culprit fails.
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      auto alone = run_txn(std::span(group).subspan(i, 1), Results(results).subspan(i, 1));
+      if (!alone) results[i] = Err(alone.error());
+    }
+  }
+  finish(group, results, notice);
+}
+
+Result<void, Error> Writer::run_txn(std::span<PreparedBatch> batches, Results results) {
+  for (int resized = 0;;) {
+    const int rc = try_txn(batches, results);
+    if (rc == 0) return {};
+    if (rc == MDB_MAP_FULL) {
+      if (auto grown = env_.grow(); !grown) return grown;
+      ++grows_;
+      continue;
+    }
+    if (rc == MDB_MAP_RESIZED && resized++ < kMaxResizeRetries) {
+      if (auto adopted = env_.adopt_map_size(); !adopted) return adopted;
+      continue;
+    }
+    return Err(lmdb_error(rc, "committing", env_.path()));
+  }
+}
+
+// One write txn over `batches`. Returns an LMDB code: nonzero means the txn was aborted and
+// nothing of it is written (batch errors go to `results` and do not abort the txn).
+int Writer::try_txn(std::span<PreparedBatch> batches, Results results) {
+  std::shared_lock resize_lock(env_.resize_mutex());
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_.raw(), nullptr, 0, &txn);
+  if (rc != 0) return rc;
+  TxnGuard guard(txn);
+  const std::uint64_t txn_id = mdb_txn_id(txn);
+  // The store-wide sequence lives in the file, so that a writer of another process sharing it
+  // never hands out the same queue key.
+  std::uint64_t next_seq = 0;
+  if ((rc = read_next_seq(txn, env_.dbs(), &next_seq)) != 0) return rc;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    results[i] = Result<void, Error>();
+    if ((rc = check(txn, batches[i], results[i])) != 0) return rc;
+    if (!results[i]) continue;
+    if ((rc = write(txn, batches[i], next_seq)) != 0) return rc;
+  }
+  if ((rc = write_next_seq(txn, env_.dbs(), next_seq)) != 0) return rc;
+  if ((rc = mdb_txn_commit(guard.release())) != 0) return rc;
+  if (txn_id != last_txn_id_ + 1) foreign_seen_ = true;
+  last_txn_id_ = txn_id;
+  ++txns_;
+  return 0;
+}
+
+// Everything that can fail a batch alone is checked here, before any of it is written, so a
+// failed batch leaves nothing behind in the shared txn.
+int Writer::check(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result) {
+  if (batch.invalid) {
+    result = Err(*batch.invalid);
+    return 0;
+  }
+  const Databases& dbs = env_.dbs();
+  std::string_view value;
+  if (batch.precondition != WriteBatch::Precondition::None) {
+    const int rc = db_get(txn, dbs.instances, batch.instance_id, &value);
+    if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+    const bool present = rc == 0;
+    if (batch.precondition == WriteBatch::Precondition::InstanceAbsent && present) {
+      result = Err(batch_error(ErrorCode::AlreadyExists,
+                               "instance '" + batch.instance_id + "' already exists"));
+    } else if (batch.precondition == WriteBatch::Precondition::InstancePresent && !present) {
+      result =
+          Err(batch_error(ErrorCode::NotFound, "instance '" + batch.instance_id + "' not found"));
+    }
+    if (!result) return 0;
+  }
+  for (const auto& [key, event] : batch.history) {
+    const int rc = db_get(txn, dbs.history, key, &value);
+    if (rc == MDB_NOTFOUND) continue;
+    if (rc != 0) return rc;
+    result = Err(batch_error(ErrorCode::AlreadyExists, existing_event(key) + " already exists"));
+    return 0;
+  }
+  return 0;
+}
+
+int Writer::write(MDB_txn* txn, const PreparedBatch& batch, std::uint64_t& next_seq) {
+  const Databases& dbs = env_.dbs();
+  int rc = 0;
+  if (batch.instance_row)
+    rc = db_put(txn, dbs.instances, batch.instance_id, *batch.instance_row, 0);
+  for (auto it = batch.history.begin(); rc == 0 && it != batch.history.end(); ++it) {
+    rc = db_put(txn, dbs.history, it->first, it->second, MDB_NOOVERWRITE);
+  }
+  for (auto it = batch.consumed_messages.begin(); rc == 0 && it != batch.consumed_messages.end();
+       ++it) {
+    rc = dequeue(txn, dbs.orchestrator_queue, *it);
+  }
+  for (auto it = batch.consumed_activities.begin();
+       rc == 0 && it != batch.consumed_activities.end(); ++it) {
+    rc = dequeue(txn, dbs.worker_queue, *it);
+  }
+  for (auto it = batch.messages.begin(); rc == 0 && it != batch.messages.end(); ++it) {
+    rc = enqueue(txn, dbs.orchestrator_queue, it->first, next_seq, it->second);
+  }
+  // Activities are visible at once: visible_at 0 makes them sort by sequence alone.
+  for (auto it = batch.activities.begin(); rc == 0 && it != batch.activities.end(); ++it) {
+    rc = enqueue(txn, dbs.worker_queue, 0, next_seq, *it);
+  }
+  return rc;
+}
+
+void Writer::finish(std::vector<PreparedBatch>& group, std::vector<Result<void, Error>>& results,
+                    ChangeNotice& notice) {
+  std::vector<QueueKey> messages;
+  std::vector<QueueKey> activities;
+  std::size_t committed = 0;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!results[i]) continue;
+    ++committed;
+    const PreparedBatch& batch = group[i];
+    messages.insert(messages.end(), batch.consumed_messages.begin(), batch.consumed_messages.end());
+    activities.insert(activities.end(), batch.consumed_activities.begin(),
+                      batch.consumed_activities.end());
+    merge_notice(notice, batch.notice);
+  }
+  // Leases of consumed records end only now that their removal is durable and visible, so a
+  // fetch never sees a consumed record unleased.
+  if (committed != 0 && after_commit_) after_commit_(messages, activities);
+  batches_ += committed;
+  failed_batches_ += group.size() - committed;
+  for (std::size_t i = 0; i < group.size(); ++i) call_done(group[i].done, std::move(results[i]));
+}
+
+void Writer::check_foreign() {
+  const std::uint64_t last = env_.last_txn_id();
+  if (last == last_txn_id_) return;
+  last_txn_id_ = last;
+  foreign_seen_ = true;
+}
+
+}  // namespace duroxide::storage

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+// Writer: the one thread that owns every write txn of a store and commits batches in groups.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include <duroxide/error.hpp>
+#include <duroxide/lmdb_provider.hpp>
+#include <duroxide/provider.hpp>
+#include <duroxide/result.hpp>
+
+#include "storage/listeners.hpp"
+#include "storage/lmdb_env.hpp"
+#include "storage/prepared_batch.hpp"
+
+namespace duroxide::storage {
+
+/// Counters for tests and diagnostics.
+struct WriterStats {
+  std::uint64_t txns = 0;            ///< write txns committed
+  std::uint64_t batches = 0;         ///< batches committed
+  std::uint64_t failed_batches = 0;  ///< batches whose `done` got an error
+  std::uint64_t grows = 0;           ///< times the map was grown
+};
+
+/// Group committer. Batches queue up while a txn commits; the next txn takes all of them (up to
+/// max_batches_per_commit), applies them in order and commits once. A batch whose precondition
+/// or history check fails fails alone; an LMDB failure of the shared txn makes the writer redo
+/// each batch of the group in its own txn, so only a batch that fails by itself reports it.
+/// A full map is grown (to max_map_size) and the txn redone.
+///
+/// After a commit, on the writer thread: the after-commit hook, then every batch's `done` in
+/// queue order, then the listeners with the merged ChangeNotice.
+///
+/// Thread safety: submit, post and stats may be called from any thread; stop from any thread
+/// but the writer's own.
+class Writer {
+ public:
+  /// Called with the queue keys consumed by the batches of a txn that committed, before their
+  /// `done` callbacks run.
+  using AfterCommit = std::function<void(const std::vector<QueueKey>& messages,
+                                         const std::vector<QueueKey>& activities)>;
+
+  /// Starts the thread. Lifetime: `env` and `listeners` must outlive the Writer.
+  Writer(Env& env, const LmdbOptions& options, Listeners& listeners, AfterCommit after_commit);
+  /// Stops the thread (see stop()).
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  /// Queues a batch for the next group commit.
+  void submit(PreparedBatch batch);
+  /// Delivers `notice` to the listeners from the writer thread soon (merged with others).
+  void post(const ChangeNotice& notice);
+  /// Commits everything queued (each `done` is called), then ends the thread. Batches submitted
+  /// afterwards fail at once with Cancelled. Requires: not called on the writer thread.
+  void stop();
+
+  WriterStats stats() const;
+
+ private:
+  struct Work {
+    std::vector<PreparedBatch> group;
+    ChangeNotice notice;
+    bool timed_out = false;
+    bool exit = false;
+  };
+  using Results = std::span<Result<void, Error>>;
+
+  void run();
+  Work next_work();
+  void commit_group(std::vector<PreparedBatch>& group, ChangeNotice& notice);
+  Result<void, Error> run_txn(std::span<PreparedBatch> batches, Results results);
+  int try_txn(std::span<PreparedBatch> batches, Results results);
+  int check(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result);
+  int write(MDB_txn* txn, const PreparedBatch& batch, std::uint64_t& next_seq);
+  void finish(std::vector<PreparedBatch>& group, std::vector<Result<void, Error>>& results,
+              ChangeNotice& notice);
+  void check_foreign();
+
+  Env& env_;
+  const LmdbOptions options_;
+  Listeners& listeners_;
+  const AfterCommit after_commit_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<PreparedBatch> queue_;     ///< guarded by mutex_
+  std::optional<ChangeNotice> posted_;  ///< guarded by mutex_
+  bool stopping_ = false;               ///< guarded by mutex_
+  bool stopped_ = false;                ///< guarded by mutex_: the thread has ended
+
+  std::uint64_t last_txn_id_ = 0;  ///< writer thread: last txn id this store committed or saw
+  bool foreign_seen_ = false;      ///< writer thread: another process committed meanwhile
+
+  std::atomic<std::uint64_t> txns_{0};
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> failed_batches_{0};
+  std::atomic<std::uint64_t> grows_{0};
+
+  std::thread thread_;  ///< last member: started once everything above exists
+};
+
+}  // namespace duroxide::storage

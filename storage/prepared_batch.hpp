@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+// PreparedBatch: a WriteBatch validated and encoded on the caller's thread, ready for the writer.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <duroxide/error.hpp>
+#include <duroxide/provider.hpp>
+
+#include "storage/keys.hpp"
+
+namespace duroxide::storage {
+
+/// Everything the writer thread needs to apply one batch, so that encoding (the costly part)
+/// happens before the batch reaches the single writer. Thread safety: a plain value type.
+struct PreparedBatch {
+  /// Set when the batch is malformed; the writer reports it through `done` and writes nothing.
+  std::optional<Error> invalid;
+  std::string instance_id;
+  WriteBatch::Precondition precondition = WriteBatch::Precondition::None;
+  std::optional<std::string> instance_row;                   ///< encoded InstanceRecord
+  std::vector<std::pair<std::string, std::string>> history;  ///< history key, encoded event
+  std::vector<QueueKey> consumed_messages;
+  std::vector<QueueKey> consumed_activities;
+  std::vector<std::pair<TimestampMs, std::string>> messages;  ///< visible_at, encoded message
+  std::vector<std::string> activities;                        ///< encoded work items
+  ChangeNotice notice;  ///< what committing this batch makes available
+  Provider::CommitCallback done;
+};
+
+/// Returns: `batch` checked and encoded. Malformed batches (an instance id that is empty or
+/// longer than kMaxInstanceIdBytes where one is needed, a row whose id differs from the batch's,
+/// a message or work item without a valid instance id) come back with `invalid` set
+/// (InvalidArgument). Throws only std::bad_alloc.
+PreparedBatch prepare_batch(WriteBatch batch, Provider::CommitCallback done);
+
+/// Adds `other` to `into`: flags are or-ed, earliest_visible_at is the minimum.
+void merge_notice(ChangeNotice& into, const ChangeNotice& other);
+
+/// Returns: true if the notice says anything (something enqueued or a foreign change).
+bool notice_has_news(const ChangeNotice& notice);
+
+}  // namespace duroxide::storage

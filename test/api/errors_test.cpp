@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+// Bad input gets a clear Error, never a crash.
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <duroxide/duroxide.hpp>
+
+#include "harness.hpp"
+
+using namespace duroxide;
+using duroxide::testlib::Harness;
+using namespace std::chrono_literals;
+
+namespace {
+Harness empty_harness() {
+  return Harness(ActivityRegistry::builder().build(),
+                 OrchestrationRegistry::builder()
+                     .register_orchestration("Wait",
+                                             [](OrchestrationContext& ctx, std::string) {
+                                               return ctx.schedule_wait("Never").into_event();
+                                             })
+                     .build());
+}
+}  // namespace
+
+TEST_SUITE("api.errors") {
+  TEST_CASE("empty and oversized ids are InvalidArgument") {
+    auto h = empty_harness();
+    auto& client = h.client();
+    CHECK(client.start_orchestration("", "Wait", "").error().code == ErrorCode::InvalidArgument);
+    CHECK(client.start_orchestration("x", "", "").error().code == ErrorCode::InvalidArgument);
+    const std::string huge(kMaxInstanceIdBytes + 1, 'x');
+    CHECK(client.start_orchestration(huge, "Wait", "").error().code ==
+          ErrorCode::InvalidArgument);
+    CHECK(client.raise_event("", "E", "").error().code == ErrorCode::InvalidArgument);
+    CHECK(client.get_orchestration_status("").error().code == ErrorCode::InvalidArgument);
+    const std::string payload(kMaxPayloadBytes + 1, 'p');
+    CHECK(client.start_orchestration("big", "Wait", payload).error().code ==
+          ErrorCode::InvalidArgument);
+  }
+
+  TEST_CASE("a missing instance is NotFound, never a crash") {
+    auto h = empty_harness();
+    auto& client = h.client();
+    CHECK(client.raise_event("ghost", "E", "").error().code == ErrorCode::NotFound);
+    CHECK(client.get_orchestration_status("ghost").value().kind() ==
+          OrchestrationStatus::Kind::NotFound);
+    CHECK(client.wait_for_orchestration("ghost", 100ms).error().code == ErrorCode::NotFound);
+  }
+
+  TEST_CASE("starting an id twice is AlreadyExists and the first instance is untouched") {
+    auto h = empty_harness();
+    auto& client = h.client();
+    REQUIRE(client.start_orchestration("twice", "Wait", "a"));
+    auto again = client.start_orchestration("twice", "Wait", "b");
+    REQUIRE_FALSE(again);
+    CHECK(again.error().code == ErrorCode::AlreadyExists);
+    CHECK(client.wait_for_orchestration("twice", 200ms).error().code == ErrorCode::Timeout);
+  }
+
+  TEST_CASE("a file that is not a store is refused with a clear error") {
+    const std::string path = "not_a_store.duro";
+    {
+      std::ofstream out(path, std::ios::binary);
+      for (int i = 0; i < 5000; ++i) out << "this is not an LMDB file\n";
+    }
+    auto store = LmdbProvider::open(path);
+    REQUIRE_FALSE(store);
+    const auto code = store.error().code;
+    CHECK((code == ErrorCode::Incompatible || code == ErrorCode::Corruption));
+    CHECK(store.error().message.find(path) != std::string::npos);
+    std::remove(path.c_str());
+    std::remove((path + "-lock").c_str());
+  }
+
+  TEST_CASE("an empty path is InvalidArgument") {
+    CHECK(LmdbProvider::open("").error().code == ErrorCode::InvalidArgument);
+  }
+
+  TEST_CASE("registering a name twice is refused by build()") {
+    auto twice = [] {
+      return ActivityRegistry::builder()
+          .register_activity("A", [](ActivityContext&, std::string s) { return s; })
+          .register_activity("A", [](ActivityContext&, std::string s) { return s; })
+          .build();
+    };
+    CHECK_THROWS_AS(twice(), std::invalid_argument);
+    auto versions = [] {
+      auto fn = [](OrchestrationContext&, std::string s) { return s; };
+      return OrchestrationRegistry::builder()
+          .register_versioned("O", "1.0.0", fn)
+          .register_versioned("O", "1.0.0", fn)
+          .build();
+    };
+    CHECK_THROWS_AS(versions(), std::invalid_argument);
+  }
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+// The runtime end to end on a temporary store, at 1 and 4 orchestration threads.
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "engine/instance.hpp"
+#include "test/testlib/harness.hpp"
+
+using namespace duroxide;
+using duroxide::testlib::Harness;
+using duroxide::testlib::quiet_options;
+using namespace std::chrono_literals;
+
+namespace {
+
+ActivityRegistry echo_activities() {
+  return ActivityRegistry::builder()
+      .register_activity("Echo", [](ActivityContext&, std::string in) { return in; })
+      .register_activity("Fail", [](ActivityContext&, std::string in) -> Result<std::string> {
+        return Err("failed: " + in);
+      })
+      .register_activity("Throw", [](ActivityContext&, std::string) -> std::string {
+        throw std::runtime_error("thrown");
+      })
+      .build();
+}
+
+// Chains `input` activities, each echoing the running text plus its index.
+std::string chain(OrchestrationContext& ctx, std::string input) {
+  std::string text;
+  const int steps = std::stoi(input);
+  for (int i = 0; i < steps; ++i) {
+    text = ctx.schedule_activity("Echo", text + std::to_string(i)).into_activity().value();
+  }
+  return text;
+}
+
+void wait_for_no_live_instances() {
+  for (int i = 0; i < 200 && engine::Instance::live_count() != 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(engine::Instance::live_count() == 0);
+}
+
+}  // namespace
+
+TEST_SUITE("engine.runtime") {
+  TEST_CASE("chained activities complete at 1 and 4 threads, leaving no fibers behind") {
+    for (std::size_t threads : {1, 4}) {
+      CAPTURE(threads);
+      {
+        Harness h(echo_activities(),
+                  OrchestrationRegistry::builder().register_orchestration("Chain", chain).build(),
+                  quiet_options(threads));
+        std::vector<std::string> ids;
+        for (int i = 0; i < 20; ++i) {
+          ids.push_back("chain-" + std::to_string(i));
+          h.client().start_orchestration(ids.back(), "Chain", "5").value();
+        }
+        for (auto& id : ids) {
+          auto status = h.wait(id);
+          REQUIRE(status.is_completed());
+          CHECK(status.output() == "01234");
+        }
+      }
+      wait_for_no_live_instances();
+    }
+  }
+
+  TEST_CASE("evicted instances replay and give the same results as parked ones") {
+    std::atomic<int> invocations{0};
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Count",
+                                    [&invocations](OrchestrationContext& ctx, std::string in) {
+                                      ++invocations;
+                                      return chain(ctx, in);
+                                    })
+            .build();
+    auto run_all = [&](std::size_t parked, std::size_t threads) {
+      invocations = 0;
+      auto options = quiet_options(threads);
+      options.max_parked_instances = parked;
+      Harness h(echo_activities(), orchestrations, options);
+      std::vector<std::string> outputs;
+      for (int i = 0; i < 30; ++i) {
+        h.client().start_orchestration("n-" + std::to_string(i), "Count", "6").value();
+      }
+      for (int i = 0; i < 30; ++i) outputs.push_back(h.wait("n-" + std::to_string(i)).output());
+      return outputs;
+    };
+    auto parked = run_all(1000, 1);
+    CHECK(invocations == 30);  // every instance ran once: each step resumed its parked fiber
+    auto evicted = run_all(1, 1);
+    CHECK(invocations > 30);  // evicted instances ran their function again, replaying
+    CHECK(evicted == parked);
+    auto evicted4 = run_all(4, 4);
+    CHECK(evicted4 == parked);
+    wait_for_no_live_instances();
+  }
+
+  TEST_CASE("activity failures and exceptions reach the orchestration as errors") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Errors",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      auto a = ctx.schedule_activity("Fail", "x").into_activity();
+                                      auto b = ctx.schedule_activity("Throw", "").into_activity();
+                                      auto c = ctx.schedule_activity("Nope", "").into_activity();
+                                      return a.error() + "|" + b.error() + "|" + c.error();
+                                    })
+            .build();
+    Harness h(echo_activities(), orchestrations);
+    auto status = h.run("e", "Errors", "");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "failed: x|thrown|unregistered activity 'Nope'");
+  }
+
+  TEST_CASE("failures of the orchestration itself are durable with category and kind") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Err", [](OrchestrationContext&,
+                                              std::string) -> Result<std::string> {
+              return Err("bad input");
+            })
+            .register_orchestration("Question",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      return ctx.schedule_activity("Fail", "q")
+                                          .into_activity()
+                                          .value();  // throws ResultError
+                                    })
+            .register_orchestration("Panic", [](OrchestrationContext&, std::string) -> std::string {
+              throw std::runtime_error("boom");
+            })
+            .build();
+    Harness h(echo_activities(), orchestrations);
+    auto err = h.run("err", "Err", "");
+    REQUIRE(err.is_failed());
+    CHECK(err.details().category() == ErrorCategory::Application);
+    CHECK(err.details().kind() == "OrchestrationFailed");
+    CHECK(err.details().message() == "bad input");
+    auto question = h.run("q", "Question", "");
+    REQUIRE(question.is_failed());
+    CHECK(question.details().kind() == "OrchestrationFailed");
+    CHECK(question.details().message() == "failed: q");
+    auto panic = h.run("p", "Panic", "");
+    REQUIRE(panic.is_failed());
+    CHECK(panic.details().kind() == "Panicked");
+    CHECK(panic.details().display_message() == "orchestration panicked: boom");
+    auto missing = h.run("m", "NotRegistered", "");
+    REQUIRE(missing.is_failed());
+    CHECK(missing.details().category() == ErrorCategory::Configuration);
+    CHECK(missing.details().kind() == "UnregisteredOrchestration");
+  }
+
+  TEST_CASE("a durable timer waits at least its delay") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Sleep",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      ctx.schedule_timer(300ms).into_timer();
+                                      return std::string("woke");
+                                    })
+            .build();
+    Harness h(echo_activities(), orchestrations);
+    const auto begin = std::chrono::steady_clock::now();
+    auto status = h.run("t", "Sleep", "");
+    const auto took = std::chrono::steady_clock::now() - begin;
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "woke");
+    CHECK(took >= 290ms);
+    CHECK(took < 5s);
+  }
+
+  TEST_CASE("events raised before and after the wait are both received") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Two",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      ctx.schedule_timer(200ms).into_timer();
+                                      auto early = ctx.schedule_wait("Go").into_event();
+                                      auto late = ctx.schedule_wait("Go").into_event();
+                                      return early + "+" + late;
+                                    })
+            .build();
+    Harness h(echo_activities(), orchestrations);
+    h.client().start_orchestration("ev", "Two", "").value();
+    h.client().raise_event("ev", "Go", "early").value();  // before the first wait exists
+    std::this_thread::sleep_for(400ms);                   // both waits scheduled by now
+    CHECK(h.client().get_orchestration_status("ev").value().is_running());
+    h.client().raise_event("ev", "Go", "late").value();
+    auto status = h.wait("ev");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "early+late");
+  }
+
+  TEST_CASE("restart: an instance waiting on a timer completes under a new runtime") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Nap",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      auto a = ctx.schedule_activity("Echo", "a").into_activity();
+                                      ctx.schedule_timer(500ms).into_timer();
+                                      return a.value() + "b";
+                                    })
+            .build();
+    Harness h(echo_activities(), orchestrations);
+    h.client().start_orchestration("nap", "Nap", "").value();
+    std::this_thread::sleep_for(150ms);  // the activity is done, the timer pending
+    h.stop();
+    CHECK(h.client().get_orchestration_status("nap").value().is_running());
+    h.start();
+    auto status = h.wait("nap");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "ab");
+  }
+
+  TEST_CASE("a second runtime on the same store is refused with Busy") {
+    Harness h(echo_activities(), OrchestrationRegistry::builder().build());
+    auto second = Runtime::try_start(h.store(), echo_activities(),
+                                     OrchestrationRegistry::builder().build());
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().code == ErrorCode::Busy);
+    CHECK_THROWS_AS(Runtime::start_with_store(h.store(), echo_activities(),
+                                              OrchestrationRegistry::builder().build()),
+                    ResultError);
+  }
+
+  TEST_CASE("a nondeterministic change of code fails the instance and keeps its history") {
+    std::atomic<bool> changed{false};
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Drift",
+                                    [&changed](OrchestrationContext& ctx, std::string) {
+                                      const char* name = changed ? "Other" : "Echo";
+                                      ctx.schedule_activity(name, "x").into_activity();
+                                      ctx.schedule_wait("Next").into_event();
+                                      return std::string("done");
+                                    })
+            .build();
+    auto options = quiet_options();
+    Harness h(echo_activities(), orchestrations, options);
+    h.client().start_orchestration("drift", "Drift", "").value();
+    std::this_thread::sleep_for(200ms);
+    h.stop();  // the parked fiber is gone: the next event replays
+    auto before = h.store()->read_history("drift", 1).value();
+    changed = true;
+    h.start();
+    h.client().raise_event("drift", "Next", "").value();
+    auto status = h.wait("drift");
+    REQUIRE(status.is_failed());
+    CHECK(status.details().kind() == "Nondeterminism");
+    CHECK(status.details().category() == ErrorCategory::Configuration);
+    CHECK(status.details().message().find("\"Other\"") != std::string::npos);
+    auto after = h.store()->read_history("drift", 1).value();
+    REQUIRE(after.size() > before.size());
+    for (std::size_t i = 0; i < before.size(); ++i) CHECK(after[i] == before[i]);
+    CHECK(after.back().kind == EventKind::OrchestrationFailed);
+  }
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+// Tests of change notices: after commits, after releases, and for commits of another process.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "test/storage/store_fixture.hpp"
+
+namespace duroxide::storage::testing {
+namespace {
+
+/// Records the notices a listener receives and the threads it ran on.
+class Recorder {
+ public:
+  Provider::ChangeListener listener() {
+    return [this](const ChangeNotice& notice) {
+      std::lock_guard lock(mutex_);
+      notices_.push_back(notice);
+      threads_.push_back(std::this_thread::get_id());
+      changed_.notify_all();
+    };
+  }
+  /// Returns: the first notice matching `match` within a few seconds.
+  template <class Match>
+  std::optional<ChangeNotice> wait_for(Match match) {
+    std::unique_lock lock(mutex_);
+    std::optional<ChangeNotice> found;
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] {
+      for (const auto& notice : notices_) {
+        if (match(notice)) found = notice;
+      }
+      return found.has_value();
+    });
+    return found;
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex_);
+    return notices_.size();
+  }
+  std::vector<std::thread::id> threads() {
+    std::lock_guard lock(mutex_);
+    return threads_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<ChangeNotice> notices_;
+  std::vector<std::thread::id> threads_;
+};
+
+}  // namespace
+
+TEST_SUITE("storage.notify") {
+  TEST_CASE("subscribers learn of new messages with their earliest visible_at") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    Recorder recorder;
+    store->subscribe(recorder.listener());
+    WriteBatch batch;
+    batch.messages = {message("a", 50), message("a", 20), message("a", 90)};
+    REQUIRE(store->commit_sync(batch));
+    const auto notice = recorder.wait_for([](const ChangeNotice& n) { return n.messages; });
+    REQUIRE(notice.has_value());
+    CHECK(notice->earliest_visible_at == 20);
+    CHECK_FALSE(notice->activities);
+    CHECK_FALSE(notice->foreign);
+    CHECK(recorder.threads().front() != std::this_thread::get_id());
+  }
+
+  TEST_CASE("subscribers learn of new activities, without a visible_at") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    Recorder recorder;
+    store->subscribe(recorder.listener());
+    WriteBatch batch;
+    batch.activities = {activity("a", 1)};
+    REQUIRE(store->commit_sync(batch));
+    const auto notice = recorder.wait_for([](const ChangeNotice& n) { return n.activities; });
+    REQUIRE(notice.has_value());
+    CHECK_FALSE(notice->messages);
+    CHECK_FALSE(notice->earliest_visible_at.has_value());
+  }
+
+  TEST_CASE("a commit that enqueues nothing notifies nobody") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    Recorder recorder;
+    store->subscribe(recorder.listener());
+    REQUIRE(store->commit_sync(start_batch("a")));
+    CHECK(recorder.count() == 0);
+  }
+
+  TEST_CASE("an unsubscribed listener is not called") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    Recorder kept;
+    Recorder dropped;
+    store->subscribe(kept.listener());
+    store->unsubscribe(store->subscribe(dropped.listener()));
+    WriteBatch batch;
+    batch.messages = {message("a", 1)};
+    REQUIRE(store->commit_sync(batch));
+    REQUIRE(kept.wait_for([](const ChangeNotice& n) { return n.messages; }).has_value());
+    CHECK(dropped.count() == 0);
+  }
+
+  TEST_CASE("released messages and activities are announced") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    REQUIRE(store->claim_dispatch());
+    WriteBatch batch;
+    batch.messages = {message("a", 7)};
+    batch.activities = {activity("a", 1)};
+    REQUIRE(store->commit_sync(batch));
+    const auto messages = store->fetch_messages(10, 10).value();
+    const auto activities = store->fetch_activities(10, 10, std::chrono::seconds(5)).value();
+    Recorder recorder;
+    store->subscribe(recorder.listener());
+    store->release_messages({messages[0].key});
+    store->release_activities({activities[0].key});
+    CHECK(recorder
+              .wait_for(
+                  [](const ChangeNotice& n) { return n.messages && n.earliest_visible_at == 7; })
+              .has_value());
+    CHECK(recorder.wait_for([](const ChangeNotice& n) { return n.activities; }).has_value());
+  }
+
+  TEST_CASE("a listener may unsubscribe itself") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    std::uint64_t token = 0;
+    std::atomic<int> calls{0};
+    token = store->subscribe([&](const ChangeNotice&) {
+      ++calls;
+      store->unsubscribe(token);
+    });
+    for (int i = 0; i < 3; ++i) {
+      WriteBatch batch;
+      batch.messages = {message("a", i)};
+      REQUIRE(store->commit_sync(batch));
+    }
+    CHECK(calls.load() == 1);
+  }
+
+  TEST_CASE("a commit by another process is announced as foreign") {
+    TempDir dir;
+    const std::string path = dir.file("store.duro");
+    LmdbOptions options = test_options();
+    options.foreign_change_poll = std::chrono::milliseconds(20);
+    auto store = open_store(path, options);
+    Recorder recorder;
+    store->subscribe(recorder.listener());
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      auto child = LmdbProvider::open(path, test_options());
+      if (!child) ::_exit(2);
+      WriteBatch batch;
+      batch.messages = {message("from-child", 0)};
+      ::_exit((*child)->commit_sync(batch) ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    const auto notice = recorder.wait_for([](const ChangeNotice& n) { return n.foreign; });
+    REQUIRE(notice.has_value());
+    CHECK(notice->messages);
+    CHECK(notice->activities);
+    REQUIRE(store->claim_dispatch());
+    CHECK(store->fetch_messages(0, 10).value().size() == 1);
+  }
+}
+
+}  // namespace duroxide::storage::testing

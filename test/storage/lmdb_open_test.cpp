@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+// Tests of opening stores: format checks, foreign and damaged files, reopening, the dispatch claim.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <lmdb.h>
+
+#include "storage/keys.hpp"
+#include "storage/lmdb_env.hpp"
+#include "test/storage/store_fixture.hpp"
+
+namespace duroxide::storage::testing {
+namespace {
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string random_bytes(std::size_t size, unsigned seed) {
+  std::mt19937 random(seed);
+  std::string bytes(size, '\0');
+  for (auto& byte : bytes) byte = static_cast<char>(random());
+  return bytes;
+}
+
+Error open_error(const std::string& path, LmdbOptions options = test_options()) {
+  auto opened = LmdbProvider::open(path, options);
+  REQUIRE_FALSE(opened);
+  return opened.error();
+}
+
+/// Writes `value` under `key` in sub-database `db` (null: the main one) with raw LMDB.
+void raw_put(const std::string& path, const char* db, const std::string& key,
+             const std::string& value) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  REQUIRE(mdb_env_set_maxdbs(env, 8) == 0);
+  REQUIRE(mdb_env_open(env, path.c_str(), MDB_NOSUBDIR, 0644) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+  MDB_dbi dbi = 0;
+  REQUIRE(mdb_dbi_open(txn, db, db == nullptr ? 0 : MDB_CREATE, &dbi) == 0);
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  MDB_val v{value.size(), const_cast<char*>(value.data())};
+  REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
+  REQUIRE(mdb_txn_commit(txn) == 0);
+  mdb_env_close(env);
+}
+
+void enqueue_one(Provider& store, TimestampMs visible_at) {
+  WriteBatch batch;
+  batch.messages = {message("a", visible_at)};
+  REQUIRE(store.commit_sync(batch));
+}
+
+/// Runs `child` in a forked process and returns its exit status (or -1).
+template <class F>
+int in_child(F child) {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(child());
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+TEST_SUITE("storage.open") {
+  TEST_CASE("an empty path is InvalidArgument") {
+    auto opened = LmdbProvider::open("");
+    REQUIRE_FALSE(opened);
+    CHECK(opened.error().code == ErrorCode::InvalidArgument);
+  }
+
+  TEST_CASE("options out of range are InvalidArgument") {
+    TempDir dir;
+    LmdbOptions small = test_options();
+    small.map_size = 4096;
+    CHECK(open_error(dir.file("s"), small).code == ErrorCode::InvalidArgument);
+    LmdbOptions inverted = test_options();
+    inverted.max_map_size = inverted.map_size - 1;
+    CHECK(open_error(dir.file("s"), inverted).code == ErrorCode::InvalidArgument);
+    LmdbOptions no_batches = test_options();
+    no_batches.max_batches_per_commit = 0;
+    CHECK(open_error(dir.file("s"), no_batches).code == ErrorCode::InvalidArgument);
+  }
+
+  TEST_CASE("a store in a missing directory is IOError") {
+    TempDir dir;
+    const Error error = open_error(dir.file("missing/store.duro"));
+    CHECK(error.code == ErrorCode::IOError);
+    CHECK(error.message.find("missing/store.duro") != std::string::npos);
+  }
+
+  TEST_CASE("a file of random bytes is Incompatible or Corruption, naming the path") {
+    TempDir dir;
+    for (const std::size_t size : {5, 100, 4096, 8192, 65536}) {
+      CAPTURE(size);
+      const std::string path = dir.file("random-" + std::to_string(size));
+      write_file(path, random_bytes(size, static_cast<unsigned>(size)));
+      const Error error = open_error(path);
+      CHECK((error.code == ErrorCode::Incompatible || error.code == ErrorCode::Corruption));
+      CHECK(error.message.find(path) != std::string::npos);
+    }
+  }
+
+  TEST_CASE("an LMDB file that is not a duroxide store is Incompatible and left alone") {
+    TempDir dir;
+    const std::string path = dir.file("other.mdb");
+    raw_put(path, nullptr, "someone", "else");
+    const auto before = std::filesystem::file_size(path);
+    const Error error = open_error(path);
+    CHECK(error.code == ErrorCode::Incompatible);
+    CHECK(error.message.find("not a duroxide store") != std::string::npos);
+    CHECK(std::filesystem::file_size(path) == before);
+  }
+
+  TEST_CASE("a store of another format version is Incompatible naming both versions") {
+    TempDir dir;
+    const std::string path = dir.file("store.duro");
+    open_store(path).reset();
+    std::string version;
+    put_be32(version, 7);
+    raw_put(path, "meta", std::string(kMetaVersionKey), version);
+    const Error error = open_error(path);
+    CHECK(error.code == ErrorCode::Incompatible);
+    CHECK(error.message.find("format version 7") != std::string::npos);
+    CHECK(error.message.find("format version 1") != std::string::npos);
+  }
+
+  TEST_CASE("a store with a wrong magic is Incompatible") {
+    TempDir dir;
+    const std::string path = dir.file("store.duro");
+    open_store(path).reset();
+    raw_put(path, "meta", std::string(kMetaMagicKey), "something else");
+    CHECK(open_error(path).code == ErrorCode::Incompatible);
+  }
+
+  TEST_CASE("a truncated store is Corruption, not a crash") {
+    TempDir dir;
+    const std::string path = dir.file("store.duro");
+    {
+      auto store = open_store(path);
+      for (int i = 0; i < 50; ++i) {
+        WriteBatch batch = start_batch("t-" + std::to_string(i));
+        batch.history[0].data = std::string(3000, 'x');
+        REQUIRE(store->commit_sync(batch));
+      }
+    }
+    const auto size = std::filesystem::file_size(path);
+    std::filesystem::resize_file(path, size / 2);
+    const Error error = open_error(path);
+    CHECK(error.code == ErrorCode::Corruption);
+    CHECK(error.message.find("truncated") != std::string::npos);
+  }
+
+  TEST_CASE("flipped bits in the pages of a store give errors, never a crash") {
+    TempDir dir;
+    const std::string path = dir.file("store.duro");
+    {
+      auto store = open_store(path);
+      for (int i = 0; i < 100; ++i) {
+        WriteBatch batch = start_batch("f-" + std::to_string(i));
+        batch.history[0].data = std::string(static_cast<std::size_t>(100 + 20 * i), 'f');
+        batch.messages = {message(batch.instance_id, i)};
+        REQUIRE(store->commit_sync(batch));
+      }
+    }
+    std::ifstream in(path, std::ios::binary);
+    const std::string original((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+    constexpr std::size_t kMetaPages = 2 * 4096;  // LMDB keeps two meta pages; damage the rest
+    REQUIRE(original.size() > kMetaPages);
+    std::mt19937 random(7);
+    const std::string damaged = dir.file("damaged.duro");
+    for (int round = 0; round < 100; ++round) {
+      std::string bytes = original;
+      for (int flip = 0, flips = 1 + static_cast<int>(random() % 20); flip < flips; ++flip) {
+        const std::size_t at = kMetaPages + random() % (bytes.size() - kMetaPages);
+        bytes[at] = static_cast<char>(bytes[at] ^ (1 << (random() % 8)));
+      }
+      std::filesystem::remove(damaged + "-lock");
+      write_file(damaged, bytes);
+      // Exit status 0 (all readable) or 1 (some error) are both fine; a signal is not.
+      const int status = in_child([&] {
+        auto opened = LmdbProvider::open(damaged, test_options());
+        if (!opened) return 1;
+        bool failed = !(*opened)->claim_dispatch() || !(*opened)->fetch_messages(1000, 1000);
+        for (int i = 0; i < 100; ++i) {
+          failed = !(*opened)->read_history("f-" + std::to_string(i), 1) || failed;
+          failed = !(*opened)->read_instance("f-" + std::to_string(i)) || failed;
+        }
+        return failed ? 1 : 0;
+      });
+      CAPTURE(round);
+      CHECK((status == 0 || status == 1));
+    }
+  }
+
+  TEST_CASE("reopening keeps data and continues the queue sequence") {
+    TempDir dir;
+    const std::string path = dir.file("store.duro");
+    {
+      auto store = open_store(path);
+      REQUIRE(store->commit_sync(start_batch("a")));
+      enqueue_one(*store, 5);
+      enqueue_one(*store, 5);
+    }
+    auto store = open_store(path);
+    CHECK(store->read_instance("a").value() == row("a"));
+    CHECK(store->read_history("a", 1).value().size() == 1);
+    enqueue_one(*store, 5);
+    REQUIRE(store->claim_dispatch());
+    const auto fetched = store->fetch_messages(10, 10).value();
+    REQUIRE(fetched.size() == 3);
+    std::set<std::uint64_t> seqs;
+    for (const auto& queued : fetched) seqs.insert(queued.key.seq);
+    CHECK(seqs.size() == 3);
+    CHECK(fetched[0].key.seq < fetched[1].key.seq);
+    CHECK(fetched[1].key.seq < fetched[2].key.seq);
+  }
+
+  TEST_CASE("opening an open file again in this process returns the same provider") {
+    TempDir dir;
+    auto first = open_store(dir.file("store.duro"));
+    auto second = open_store(dir.file("store.duro"));
+    CHECK(first.get() == second.get());
+    CHECK(first->path() == dir.file("store.duro"));
+  }
+
+  TEST_CASE("open_temporary removes its directory on destruction") {
+    std::string path;
+    {
+      auto store = LmdbProvider::open_temporary(test_options()).value();
+      path = store->path();
+      CHECK(std::filesystem::path(path).filename() == "store.duro");
+      CHECK(std::filesystem::exists(path));
+    }
+    CHECK_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path()));
+  }
+}
+
+TEST_SUITE("storage.claim") {
+  TEST_CASE("claiming twice is Busy until released") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    REQUIRE(store->claim_dispatch());
+    auto again = store->claim_dispatch();
+    REQUIRE_FALSE(again);
+    CHECK(again.error().code == ErrorCode::Busy);
+    CHECK(again.error().message.find("is in use by another runtime") != std::string::npos);
+    store->release_dispatch();
+    CHECK(store->claim_dispatch());
+  }
+
+  TEST_CASE("another process cannot claim while this one holds the claim") {
+    TempDir dir;
+    const std::string path = dir.file("store.duro");
+    auto store = open_store(path);
+    REQUIRE(store->claim_dispatch());
+    // The child opens the file anew (it owns none of the parent's stores) and reports:
+    // 0 = Busy, 1 = claimed, 2 = other error.
+    auto child_claim = [&] {
+      auto opened = LmdbProvider::open(path, test_options());
+      if (!opened) return 2;
+      auto claim = (*opened)->claim_dispatch();
+      if (claim) return 1;
+      return claim.error().code == ErrorCode::Busy ? 0 : 2;
+    };
+    CHECK(in_child(child_claim) == 0);
+    store->release_dispatch();
+    CHECK(in_child(child_claim) == 1);
+  }
+}
+
+}  // namespace duroxide::storage::testing
