@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The runtime end to end on a temporary store, at 1 and 4 orchestration threads.
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -261,5 +263,41 @@ TEST_SUITE("engine.runtime") {
     REQUIRE(after.size() > before.size());
     for (std::size_t i = 0; i < before.size(); ++i) CHECK(after[i] == before[i]);
     CHECK(after.back().kind == EventKind::OrchestrationFailed);
+  }
+}
+
+namespace {
+double process_cpu_seconds() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+}  // namespace
+
+TEST_SUITE("engine.runtime") {
+  TEST_CASE("an idle runtime with parked instances and a pending timer uses no CPU") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Idle",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      auto wake = ctx.schedule_timer(std::chrono::hours(1));
+                                      auto go = ctx.schedule_wait("Go");
+                                      ctx.select2(std::move(wake), std::move(go));
+                                      return std::string("done");
+                                    })
+            .build();
+    Harness h(echo_activities(), orchestrations, quiet_options(4));
+    for (int i = 0; i < 10; ++i) {
+      h.client().start_orchestration("idle-" + std::to_string(i), "Idle", "").value();
+    }
+    std::this_thread::sleep_for(300ms);  // all parked on their waits
+    const double before = process_cpu_seconds();
+    std::this_thread::sleep_for(2s);
+    const double used = process_cpu_seconds() - before;
+    MESSAGE("CPU used while idle for 2 s: " << used << " s");
+    CHECK(used < 0.1);  // a spinning scheduler would use ~4 s here (2 cores)
+    h.client().raise_event("idle-0", "Go", "").value();
+    CHECK(h.wait("idle-0").output() == "done");
   }
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Tests of map growth: a full map grows, and at its limit a commit fails without damage.
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -39,6 +42,36 @@ TEST_SUITE("storage.growth") {
     }
     CHECK(as_store(store).stats().grows > 0);
     CHECK(as_store(store).map_size() > kTinyMap);
+  }
+
+  TEST_CASE("readers on other threads keep working while the map grows") {
+    LmdbOptions options = test_options();
+    options.map_size = kTinyMap;
+    auto store = LmdbProvider::open_temporary(options).value();
+    REQUIRE(store->claim_dispatch());
+    REQUIRE(store->commit_sync(start_batch("seed")));
+    std::atomic<bool> stop{false};
+    std::atomic<int> read_errors{0};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 4; ++r) {
+      readers.emplace_back([&] {
+        while (!stop) {
+          if (!store->read_history("seed", 1)) ++read_errors;
+          if (!store->read_instance("seed")) ++read_errors;
+          if (!store->fetch_messages(0, 4)) ++read_errors;
+          store->next_message_due();
+        }
+      });
+    }
+    for (int i = 0; i < 200; ++i) {
+      WriteBatch batch = big_batch("r-" + std::to_string(i), 5000);
+      batch.messages = {message(batch.instance_id, 1000000)};
+      REQUIRE(store->commit_sync(batch));
+    }
+    stop = true;
+    for (auto& reader : readers) reader.join();
+    CHECK(read_errors.load() == 0);
+    CHECK(as_store(store).stats().grows > 0);
   }
 
   TEST_CASE("a commit that does not fit max_map_size fails with IOError and harms nothing") {

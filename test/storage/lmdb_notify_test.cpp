@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -61,8 +62,8 @@ class Recorder {
 
 TEST_SUITE("storage.notify") {
   TEST_CASE("subscribers learn of new messages with their earliest visible_at") {
+    Recorder recorder;  // declared first: it must outlive the store that calls it
     auto store = LmdbProvider::open_temporary(test_options()).value();
-    Recorder recorder;
     store->subscribe(recorder.listener());
     WriteBatch batch;
     batch.messages = {message("a", 50), message("a", 20), message("a", 90)};
@@ -76,8 +77,8 @@ TEST_SUITE("storage.notify") {
   }
 
   TEST_CASE("subscribers learn of new activities, without a visible_at") {
+    Recorder recorder;  // declared first: it must outlive the store that calls it
     auto store = LmdbProvider::open_temporary(test_options()).value();
-    Recorder recorder;
     store->subscribe(recorder.listener());
     WriteBatch batch;
     batch.activities = {activity("a", 1)};
@@ -89,17 +90,17 @@ TEST_SUITE("storage.notify") {
   }
 
   TEST_CASE("a commit that enqueues nothing notifies nobody") {
+    Recorder recorder;  // declared first: it must outlive the store that calls it
     auto store = LmdbProvider::open_temporary(test_options()).value();
-    Recorder recorder;
     store->subscribe(recorder.listener());
     REQUIRE(store->commit_sync(start_batch("a")));
     CHECK(recorder.count() == 0);
   }
 
   TEST_CASE("an unsubscribed listener is not called") {
-    auto store = LmdbProvider::open_temporary(test_options()).value();
     Recorder kept;
     Recorder dropped;
+    auto store = LmdbProvider::open_temporary(test_options()).value();
     store->subscribe(kept.listener());
     store->unsubscribe(store->subscribe(dropped.listener()));
     WriteBatch batch;
@@ -110,6 +111,7 @@ TEST_SUITE("storage.notify") {
   }
 
   TEST_CASE("released messages and activities are announced") {
+    Recorder recorder;
     auto store = LmdbProvider::open_temporary(test_options()).value();
     REQUIRE(store->claim_dispatch());
     WriteBatch batch;
@@ -118,7 +120,6 @@ TEST_SUITE("storage.notify") {
     REQUIRE(store->commit_sync(batch));
     const auto messages = store->fetch_messages(10, 10).value();
     const auto activities = store->fetch_activities(10, 10, std::chrono::seconds(5)).value();
-    Recorder recorder;
     store->subscribe(recorder.listener());
     store->release_messages({messages[0].key});
     store->release_activities({activities[0].key});
@@ -130,9 +131,9 @@ TEST_SUITE("storage.notify") {
   }
 
   TEST_CASE("a listener may unsubscribe itself") {
-    auto store = LmdbProvider::open_temporary(test_options()).value();
     std::uint64_t token = 0;
     std::atomic<int> calls{0};
+    auto store = LmdbProvider::open_temporary(test_options()).value();
     token = store->subscribe([&](const ChangeNotice&) {
       ++calls;
       store->unsubscribe(token);
@@ -150,8 +151,8 @@ TEST_SUITE("storage.notify") {
     const std::string path = dir.file("store.duro");
     LmdbOptions options = test_options();
     options.foreign_change_poll = std::chrono::milliseconds(20);
-    auto store = open_store(path, options);
     Recorder recorder;
+    auto store = open_store(path, options);
     store->subscribe(recorder.listener());
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
