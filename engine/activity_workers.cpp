@@ -9,35 +9,32 @@ namespace duroxide::engine {
 ActivityWorkers::ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals)
     : services_(services), signals_(std::move(signals)) {
   const std::size_t count = std::max<std::size_t>(services_.options.activity_workers, 1);
-  for (std::size_t i = 0; i < count; ++i) threads_.emplace_back([this] { main(); });
+  signals_->workers_running = count;
+  for (std::size_t i = 0; i < count; ++i) {
+    threads_.emplace_back([this] {
+      main();
+      std::lock_guard lock(signals_->mutex);
+      --signals_->workers_running;
+      signals_->workers_done.notify_all();
+    });
+  }
 }
 
 ActivityWorkers::~ActivityWorkers() { stop(); }
 
 void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
-  {
-    std::lock_guard lock(signals_->mutex);
-    signals_->stop_workers = true;
-    signals_->workers_wake.notify_all();
+  std::unique_lock lock(signals_->mutex);
+  signals_->stop_workers = true;
+  signals_->workers_wake.notify_all();
+  // Running activities get `grace` to finish, then are asked to stop. The threads are joined
+  // either way: activity code must return for the runtime to end.
+  if (grace && !signals_->workers_done.wait_for(lock, *grace, [this] {
+        return signals_->workers_running == 0;
+      })) {
+    signals_->cancel_activities->store(true);
   }
-  if (grace) {
-    // Give running activities `grace`, then ask them to stop. The threads are joined anyway:
-    // activity code must return for the runtime to end.
-    std::thread canceller([signals = signals_, grace = *grace] {
-      std::unique_lock lock(signals->mutex);
-      signals->workers_wake.wait_for(lock, grace, [&] { return !signals->stop_workers; });
-      signals->cancel_activities->store(true);
-    });
-    for (auto& thread : threads_) thread.join();
-    {
-      std::lock_guard lock(signals_->mutex);
-      signals_->stop_workers = false;  // lets the canceller end early
-      signals_->workers_wake.notify_all();
-    }
-    canceller.join();
-  } else {
-    for (auto& thread : threads_) thread.join();
-  }
+  lock.unlock();
+  for (auto& thread : threads_) thread.join();
   threads_.clear();
 }
 

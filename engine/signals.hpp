@@ -18,6 +18,8 @@ struct Signals {
   std::mutex mutex;
   std::condition_variable dispatcher_wake;
   std::condition_variable workers_wake;
+  std::condition_variable workers_done;  // a worker thread ended
+  std::size_t workers_running = 0;
   bool messages = false;               // orchestrator messages may have become visible
   std::uint64_t activity_notices = 0;  // counts notices that activities may be available
   bool stop_dispatcher = false;

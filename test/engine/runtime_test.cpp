@@ -301,3 +301,44 @@ TEST_SUITE("engine.runtime") {
     CHECK(h.wait("idle-0").output() == "done");
   }
 }
+
+TEST_SUITE("engine.runtime") {
+  TEST_CASE("shutdown with a grace period asks running activities to stop") {
+    std::atomic<bool> saw_cancel{false};
+    std::atomic<bool> started{false};
+    auto activities =
+        ActivityRegistry::builder()
+            .register_activity("Patient",
+                               [&](ActivityContext& ctx, std::string) {
+                                 started = true;
+                                 for (int i = 0; i < 1000 && !ctx.is_cancelled(); ++i) {
+                                   std::this_thread::sleep_for(10ms);
+                                 }
+                                 saw_cancel = ctx.is_cancelled();
+                                 return std::string("stopped");
+                               })
+            .build();
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Long",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      return ctx.schedule_activity("Patient", "")
+                                          .into_activity()
+                                          .value();
+                                    })
+            .build();
+    auto store = LmdbProvider::open_temporary().value();
+    auto runtime = Runtime::start_with_options(store, activities, orchestrations, quiet_options());
+    Client(store).start_orchestration("long", "Long", "").value();
+    for (int i = 0; i < 500 && !started; ++i) std::this_thread::sleep_for(10ms);
+    REQUIRE(started);
+    const auto begin = std::chrono::steady_clock::now();
+    runtime->shutdown(100ms);
+    CHECK(std::chrono::steady_clock::now() - begin < 3s);
+    CHECK(saw_cancel);
+    // The activity's result was committed: a new runtime finishes the instance.
+    runtime = Runtime::start_with_options(store, activities, orchestrations, quiet_options());
+    auto status = Client(store).wait_for_orchestration("long", 10s).value();
+    CHECK(status.output() == "stopped");
+  }
+}
