@@ -7,6 +7,7 @@
 #include <exception>
 #include <ostream>
 #include <streambuf>
+#include <string_view>
 #include <type_traits>
 
 #include <cereal/archives/binary.hpp>

@@ -9,12 +9,14 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <thread>
 #include <utility>
 
 #include <lmdb.h>
@@ -34,9 +36,11 @@ Error error(ErrorCode code, std::string message) { return Error{code, std::move(
 std::string errno_text(int err) { return std::strerror(err); }
 
 /// Stores open in this process, by file: a second open of one file returns the first store.
+/// The mutex is recursive because a store that fails while being opened (under the mutex) is
+/// destroyed there, and its destructor unregisters it.
 struct Registry {
-  std::mutex mutex;
-  std::condition_variable closed;  ///< signalled when a store has closed its file
+  std::recursive_mutex mutex;
+  std::condition_variable_any closed;  ///< signalled when a store has closed its file
   std::map<FileId, std::weak_ptr<LmdbStore>> stores;
   pid_t pid = ::getpid();
 };
@@ -53,7 +57,8 @@ std::optional<FileId> file_id_of(const std::string& path) {
 }
 
 /// Returns: the live store of `path`, or null. Waits while one is still closing its file.
-std::shared_ptr<LmdbStore> find_open(std::unique_lock<std::mutex>& lock, const std::string& path) {
+std::shared_ptr<LmdbStore> find_open(std::unique_lock<std::recursive_mutex>& lock,
+                                     const std::string& path) {
   Registry& reg = registry();
   if (reg.pid != ::getpid()) {  // a forked child owns none of its parent's stores
     reg.stores.clear();
@@ -93,13 +98,15 @@ Result<void, Error> validate(const std::string& path, const LmdbOptions& options
   return {};
 }
 
-Result<std::shared_ptr<LmdbProvider>, Error> open_new(std::string path, const LmdbOptions& options,
+Result<std::shared_ptr<LmdbProvider>, Error> open_new(const std::string& path,
+                                                      const LmdbOptions& options,
                                                       std::string temp_dir) {
   auto env = Env::open(path, options);
   if (!env) return Err(env.error());
   const auto id = file_id_of(path);
-  if (!id)
+  if (!id) {
     return Err(error(ErrorCode::IOError, "cannot stat store '" + path + "': " + errno_text(errno)));
+  }
   // Opened once and kept until the env is closed: closing a descriptor of the lock file would
   // drop the fcntl locks LMDB holds on it for this process.
   const int lock_fd = ::open((path + "-lock").c_str(), O_RDWR | O_CLOEXEC);
@@ -107,18 +114,11 @@ Result<std::shared_ptr<LmdbProvider>, Error> open_new(std::string path, const Lm
     return Err(error(ErrorCode::IOError,
                      "cannot open the lock file of store '" + path + "': " + errno_text(errno)));
   }
-  // The slot is made first: once the store exists nothing here may throw, since destroying it
-  // would unregister it under the registry mutex this thread holds.
-  const auto slot = registry().stores.try_emplace(*id).first;
-  try {
-    auto store =
-        std::make_shared<LmdbStore>(std::move(*env), options, lock_fd, std::move(temp_dir), *id);
-    slot->second = store;
-    return std::shared_ptr<LmdbProvider>(std::move(store));
-  } catch (...) {
-    registry().stores.erase(slot);
-    throw;
-  }
+  std::shared_ptr<LmdbStore> store(
+      new LmdbStore(std::move(*env), options, lock_fd, std::move(temp_dir), *id),
+      &LmdbStore::destroy);
+  registry().stores[*id] = store;
+  return std::shared_ptr<LmdbProvider>(std::move(store));
 }
 
 Result<std::shared_ptr<LmdbProvider>, Error> open_store(std::string path,
@@ -128,7 +128,7 @@ Result<std::shared_ptr<LmdbProvider>, Error> open_store(std::string path,
   try {
     std::unique_lock lock(registry().mutex);
     if (auto existing = find_open(lock, path)) return std::shared_ptr<LmdbProvider>(existing);
-    return open_new(std::move(path), options, std::move(temp_dir));
+    return open_new(path, options, std::move(temp_dir));
   } catch (const std::exception& e) {  // thread creation or allocation failed
     return Err(error(ErrorCode::IOError, "cannot open store '" + path + "': " + e.what()));
   }
@@ -187,6 +187,20 @@ LmdbStore::~LmdbStore() {
     std::filesystem::remove_all(temp_dir_, ignored);
   }
   forget_store(file_id_);
+}
+
+void LmdbStore::destroy(LmdbStore* store) {
+  if (!store->writer_->on_writer_thread()) {
+    delete store;
+    return;
+  }
+  try {
+    std::thread([store] { delete store; }).detach();
+  } catch (const std::exception& e) {  // no thread: nothing can close the store safely
+    std::fprintf(stderr, "duroxide: cannot close store '%s': %s\n", store->path().c_str(),
+                 e.what());
+    std::abort();
+  }
 }
 
 void LmdbStore::commit(WriteBatch batch, CommitCallback done) {

@@ -39,7 +39,8 @@ struct FileId {
 /// return Busy otherwise. next_message_due returns nullopt if the store cannot be read.
 ///
 /// Thread safety: all methods may be called from any thread (see Provider). The last reference
-/// must not be dropped on the writer thread (in a commit callback or listener): that aborts.
+/// may be dropped anywhere; dropped on the writer thread (in a commit callback or a listener),
+/// the store is closed by a helper thread once the callback returns.
 class LmdbStore final : public LmdbProvider {
  public:
   /// Lifetime: owns `env` and `lock_fd` (a descriptor of `<path>-lock`, for claim_dispatch);
@@ -73,6 +74,10 @@ class LmdbStore final : public LmdbProvider {
   /// Returns: the current size of the memory map in bytes.
   std::size_t map_size() const { return env_->map_size(); }
   const FileId& file_id() const { return file_id_; }
+
+  /// The deleter of every shared_ptr to an LmdbStore: deletes it, on a helper thread when
+  /// called on the store's own writer thread (which cannot join itself).
+  static void destroy(LmdbStore* store);
 
  private:
   void on_committed(const std::vector<QueueKey>& messages, const std::vector<QueueKey>& activities);

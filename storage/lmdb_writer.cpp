@@ -95,10 +95,10 @@ void Writer::post(const ChangeNotice& notice) {
 }
 
 void Writer::stop() {
-  if (std::this_thread::get_id() == thread_.get_id()) {
-    // The last reference to the store was dropped inside a commit callback or a listener: the
-    // thread cannot join itself, and returning would run it on in a destroyed object.
-    std::fputs("duroxide: LmdbProvider destroyed on its own writer thread\n", stderr);
+  if (on_writer_thread()) {
+    // The thread cannot join itself, and returning would run it on in a destroyed object. The
+    // store's deleter prevents this by closing stores on a helper thread (lmdb_provider.cpp).
+    std::fputs("duroxide: LmdbProvider writer stopped from its own thread\n", stderr);
     std::abort();
   }
   {

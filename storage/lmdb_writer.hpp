@@ -67,6 +67,8 @@ class Writer {
   void stop();
 
   WriterStats stats() const;
+  /// Returns: true when called on the writer thread (from a commit callback or a listener).
+  bool on_writer_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:
   struct Work {

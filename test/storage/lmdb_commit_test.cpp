@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Tests of commits: history appends, instance rows, preconditions and the group committer.
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -186,6 +188,20 @@ TEST_SUITE("storage.commit") {
     CHECK(after.batches - before.batches == kThreads * kPerThread);
     CHECK(after.txns - before.txns < kThreads * kPerThread);
     MESSAGE("txns for " << kThreads * kPerThread << " batches: " << after.txns - before.txns);
+  }
+
+  TEST_CASE("dropping the last reference in a commit callback closes the store") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    const std::filesystem::path dir = std::filesystem::path(store->path()).parent_path();
+    auto last = std::make_shared<std::shared_ptr<LmdbProvider>>(store);
+    Provider* provider = store.get();
+    store.reset();  // `last`, soon held only by the callback, keeps the provider alive
+    provider->commit(start_batch("x"), [last](Result<void, Error>) { last->reset(); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::filesystem::exists(dir) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK_FALSE(std::filesystem::exists(dir));
   }
 
   TEST_CASE("every callback runs before the provider is destroyed") {

@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Tests of change notices: after commits, after releases, and for commits of another process.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include "test/storage/child_process.hpp"
 #include "test/storage/store_fixture.hpp"
 
 namespace duroxide::storage::testing {
@@ -154,19 +152,7 @@ TEST_SUITE("storage.notify") {
     Recorder recorder;
     auto store = open_store(path, options);
     store->subscribe(recorder.listener());
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      auto child = LmdbProvider::open(path, test_options());
-      if (!child) ::_exit(2);
-      WriteBatch batch;
-      batch.messages = {message("from-child", 0)};
-      ::_exit((*child)->commit_sync(batch) ? 0 : 1);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
+    REQUIRE(run_in_child({"commit", path}) == 0);
     const auto notice = recorder.wait_for([](const ChangeNotice& n) { return n.foreign; });
     REQUIRE(notice.has_value());
     CHECK(notice->messages);

@@ -14,6 +14,7 @@
 
 #include "storage/keys.hpp"
 #include "storage/lmdb_env.hpp"
+#include "test/storage/child_process.hpp"
 #include "test/storage/store_fixture.hpp"
 
 namespace duroxide::storage::testing {
@@ -61,15 +62,14 @@ void enqueue_one(Provider& store, TimestampMs visible_at) {
   REQUIRE(store.commit_sync(batch));
 }
 
-/// Runs `child` in a forked process and returns its exit status (or -1).
+/// Runs `child` in a forked process and returns its exit status (or -1). Requires: this process
+/// runs no other thread (a forked child could deadlock on a lock one of them held).
 template <class F>
 int in_child(F child) {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) ::_exit(child());
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return wait_for_child(pid, 60);
 }
 
 }  // namespace
@@ -266,18 +266,10 @@ TEST_SUITE("storage.claim") {
     const std::string path = dir.file("store.duro");
     auto store = open_store(path);
     REQUIRE(store->claim_dispatch());
-    // The child opens the file anew (it owns none of the parent's stores) and reports:
-    // 0 = Busy, 1 = claimed, 2 = other error.
-    auto child_claim = [&] {
-      auto opened = LmdbProvider::open(path, test_options());
-      if (!opened) return 2;
-      auto claim = (*opened)->claim_dispatch();
-      if (claim) return 1;
-      return claim.error().code == ErrorCode::Busy ? 0 : 2;
-    };
-    CHECK(in_child(child_claim) == 0);
+    // Exit status of the child: 0 = Busy, 1 = claimed, 2 = other error.
+    CHECK(run_in_child({"claim", path}) == 0);
     store->release_dispatch();
-    CHECK(in_child(child_claim) == 1);
+    CHECK(run_in_child({"claim", path}) == 1);
   }
 }
 
