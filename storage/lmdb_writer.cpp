@@ -122,6 +122,7 @@ void Writer::run() {
     if (std::exchange(foreign_seen_, false)) {
       // Another process wrote: anything may have changed.
       work.notice.messages = work.notice.activities = work.notice.foreign = true;
+      work.notice.instances = true;
     }
     if (notice_has_news(work.notice)) listeners_.notify(work.notice);
   }

@@ -38,6 +38,7 @@ std::optional<Error> validate(const WriteBatch& batch) {
 
 void encode_into(PreparedBatch& out, const WriteBatch& batch) {
   if (batch.instance) out.instance_row = encode(*batch.instance);
+  out.notice.instances = batch.instance.has_value();
   out.history.reserve(batch.history.size());
   for (const auto& event : batch.history) {
     out.history.emplace_back(
@@ -62,6 +63,7 @@ void merge_notice(ChangeNotice& into, const ChangeNotice& other) {
   into.messages = into.messages || other.messages;
   into.activities = into.activities || other.activities;
   into.foreign = into.foreign || other.foreign;
+  into.instances = into.instances || other.instances;
   if (other.earliest_visible_at &&
       (!into.earliest_visible_at || *other.earliest_visible_at < *into.earliest_visible_at)) {
     into.earliest_visible_at = other.earliest_visible_at;
@@ -69,7 +71,7 @@ void merge_notice(ChangeNotice& into, const ChangeNotice& other) {
 }
 
 bool notice_has_news(const ChangeNotice& notice) {
-  return notice.messages || notice.activities || notice.foreign;
+  return notice.messages || notice.activities || notice.foreign || notice.instances;
 }
 
 PreparedBatch prepare_batch(WriteBatch batch, Provider::CommitCallback done) {

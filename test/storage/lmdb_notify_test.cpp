@@ -74,6 +74,23 @@ TEST_SUITE("storage.notify") {
     CHECK(recorder.threads().front() != std::this_thread::get_id());
   }
 
+  TEST_CASE("subscribers learn that an instance row changed (a status may have changed)") {
+    Recorder recorder;  // declared first: it must outlive the store that calls it
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    store->subscribe(recorder.listener());
+    WriteBatch batch;
+    batch.instance_id = "row";
+    InstanceRecord record;
+    record.instance_id = "row";
+    record.state = InstanceState::Completed;
+    batch.instance = record;
+    REQUIRE(store->commit_sync(batch));
+    const auto notice = recorder.wait_for([](const ChangeNotice& n) { return n.instances; });
+    REQUIRE(notice.has_value());
+    CHECK_FALSE(notice->messages);
+    CHECK_FALSE(notice->activities);
+  }
+
   TEST_CASE("subscribers learn of new activities, without a visible_at") {
     Recorder recorder;  // declared first: it must outlive the store that calls it
     auto store = LmdbProvider::open_temporary(test_options()).value();
