@@ -104,12 +104,21 @@ TEST_SUITE("storage.notify") {
     CHECK_FALSE(notice->earliest_visible_at.has_value());
   }
 
-  TEST_CASE("a commit that enqueues nothing notifies nobody") {
+  TEST_CASE("a commit that only appends history notifies nobody") {
     Recorder recorder;  // declared first: it must outlive the store that calls it
     auto store = LmdbProvider::open_temporary(test_options()).value();
     store->subscribe(recorder.listener());
-    REQUIRE(store->commit_sync(start_batch("a")));
-    CHECK(recorder.count() == 0);
+    WriteBatch quiet;
+    quiet.instance_id = "a";
+    quiet.execution_id = 1;
+    quiet.history.push_back(event(1));
+    REQUIRE(store->commit_sync(quiet));
+    WriteBatch loud;
+    loud.messages = {message("a", 10)};
+    REQUIRE(store->commit_sync(loud));
+    // Listeners run in commit order: once the second notice is in, the first would be too.
+    REQUIRE(recorder.wait_for([](const ChangeNotice& n) { return n.messages; }));
+    CHECK(recorder.count() == 1);
   }
 
   TEST_CASE("an unsubscribed listener is not called") {
