@@ -1,11 +1,35 @@
 #!/usr/bin/env bash
-# Builds if needed and runs every test suite; ends with the line "N passed, M failed".
+# Builds if needed and runs every test suite, then the suites again under AddressSanitizer and
+# UndefinedBehaviorSanitizer; ends with the line "N passed, M failed" over both runs.
+# DUROXIDE_SANITIZE=0 skips the sanitizer run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
+sanitize_build=${SANITIZE_BUILD_DIR:-build-sanitize}
 
-scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
-meson test -C "$build" --print-errorlogs --num-processes 1
-status=$?
-python3 scripts/count_results.py "$build/meson-logs/testlog.json" || status=1
+if ! scripts/setup.sh; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+status=0
+meson test -C "$build" --print-errorlogs --num-processes 1 || status=1
+logs=("$build/meson-logs/testlog.json")
+
+if [ "${DUROXIDE_SANITIZE:-1}" != 0 ]; then
+  if [ ! -f "$sanitize_build/build.ninja" ]; then
+    meson setup "$sanitize_build" --wrap-mode=nodownload \
+      -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || status=1
+  fi
+  # The install check builds a program without the sanitizer runtime: it runs once, above.
+  if ninja -C "$sanitize_build" >/dev/null; then
+    meson test -C "$sanitize_build" --print-errorlogs --num-processes 1 --no-suite install ||
+      status=1
+    logs+=("$sanitize_build/meson-logs/testlog.json")
+  else
+    echo "sanitizer build failed"
+    status=1
+  fi
+fi
+
+python3 scripts/count_results.py "${logs[@]}" || status=1
 exit $status
