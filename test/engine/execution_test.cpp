@@ -115,6 +115,15 @@ std::string chain(OrchestrationContext& ctx) {
   return a + "," + b;
 }
 
+// The full history of chain() when A returns "x" and B returns "y".
+std::vector<HistoryEvent> chain_history() {
+  ScriptedHost host;
+  host.script.push_back({completed(2, "x")});
+  host.script.push_back({completed(5, "y")});
+  run_new(host, chain);
+  return host.history;
+}
+
 }  // namespace
 
 TEST_SUITE("engine.execution") {
@@ -140,11 +149,7 @@ TEST_SUITE("engine.execution") {
   }
 
   TEST_CASE("replaying the full history gives the same output without waiting") {
-    ScriptedHost host;
-    host.script.push_back({completed(2, "x")});
-    host.script.push_back({completed(5, "y")});
-    run_new(host, chain);
-    auto history = host.history;
+    auto history = chain_history();
     history.pop_back();  // drop the terminal event: replay must reach it again
     int waits = -1;
     CHECK(replay(history, chain, &waits) == "x,y");
@@ -170,16 +175,13 @@ TEST_SUITE("engine.execution") {
   }
 
   TEST_CASE("a different activity name on replay is nondeterminism naming both calls") {
-    ScriptedHost host;
-    host.script.push_back({completed(2, "x")});
-    host.script.push_back({completed(5, "y")});
-    run_new(host, chain);
+    const auto history = chain_history();
     auto other = [](OrchestrationContext& ctx) {
       ctx.schedule_activity("A", "1").into_activity().value();
       return ctx.schedule_activity("C", "x").into_activity().value();
     };
     try {
-      replay(host.history, other);
+      replay(history, other);
       FAIL("no nondeterminism detected");
     } catch (const NondeterminismDetected& e) {
       CHECK(e.message.find("call #2") != std::string::npos);
@@ -189,22 +191,15 @@ TEST_SUITE("engine.execution") {
   }
 
   TEST_CASE("a different input on replay is nondeterminism") {
-    ScriptedHost host;
-    host.script.push_back({completed(2, "x")});
-    host.script.push_back({completed(5, "y")});
-    run_new(host, chain);
+    const auto history = chain_history();
     auto other = [](OrchestrationContext& ctx) {
       return ctx.schedule_activity("A", "2").into_activity().value();
     };
-    CHECK_THROWS_AS(replay(host.history, other), NondeterminismDetected);
+    CHECK_THROWS_AS(replay(history, other), NondeterminismDetected);
   }
 
   TEST_CASE("code that skips a recorded call is nondeterminism") {
-    ScriptedHost host;
-    host.script.push_back({completed(2, "x")});
-    host.script.push_back({completed(5, "y")});
-    run_new(host, chain);
-    auto history = host.history;
+    auto history = chain_history();
     history.pop_back();
     auto shorter = [](OrchestrationContext& ctx) {
       return ctx.schedule_activity("A", "1").into_activity().value();
