@@ -37,13 +37,18 @@ struct LmdbOptions {
 /// into one transaction and one fsync (group commit). Readers never block the writer.
 /// The file carries a format version checked on open (see storage/FORMAT.md).
 ///
+/// Instance ids may be 1 to 493 bytes (LMDB's key limit). fetch_messages/fetch_activities
+/// return Busy unless claim_dispatch() succeeded on this provider.
+///
 /// Thread safety: all methods may be called from any thread.
 class LmdbProvider : public Provider {
  public:
-  /// Opens (creating if missing) the store file at `path`.
+  /// Opens (creating if missing) the store file at `path`. Opening a file that this process
+  /// has open already returns the same provider (LMDB forbids two environments on one file in
+  /// a process); the options of the later call are then ignored.
   /// Returns: Incompatible for a file that is not a duroxide store or has another format
-  /// version, Corruption for a damaged one, IOError if the OS refuses, InvalidArgument for an
-  /// empty path.
+  /// version, Corruption for a damaged or truncated one, IOError if the OS refuses,
+  /// InvalidArgument for an empty path or a map_size below 64 KiB.
   static Result<std::shared_ptr<LmdbProvider>, Error> open(std::string path);
   static Result<std::shared_ptr<LmdbProvider>, Error> open(std::string path, LmdbOptions options);
   /// Opens a fresh store in a new temporary directory, removed when the provider is destroyed.
