@@ -97,6 +97,12 @@ void ActivityWorkers::run(QueuedActivity queued) {
       },
       signals_->cancel_activities);
   auto result = invoke(context, item);
+  if (signals_->cancel_activities->load()) {
+    // Stopped by shutdown: what it returned is no outcome. The item stays in the store and
+    // runs again under the next runtime (at least once).
+    services_.store->release_activities({queued.key});
+    return;
+  }
 
   OrchestratorMessage completion;
   completion.instance_id = item.instance_id;

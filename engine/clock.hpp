@@ -2,6 +2,7 @@
 // The engine's wall clock in the store's unit (milliseconds since the Unix epoch).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 
 #include <duroxide/provider.hpp>
@@ -14,12 +15,21 @@ inline TimestampMs wall_now_ms() {
       .count();
 }
 
-/// Returns: the steady-clock instant at which the wall clock reads `at`.
-inline std::chrono::steady_clock::time_point steady_deadline(TimestampMs at) {
-  const auto wall = std::chrono::system_clock::now().time_since_epoch();
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-             std::chrono::milliseconds(at) - wall);
+/// Returns: `now + wait`, or `now + cap` if `wait` is longer (so that the sum cannot
+/// overflow the clock's representation).
+template <class Clock>
+typename Clock::time_point saturating_deadline(std::chrono::milliseconds wait,
+                                               std::chrono::milliseconds cap) {
+  return Clock::now() + std::chrono::duration_cast<typename Clock::duration>(std::min(wait, cap));
+}
+
+/// Returns: the steady-clock instant at which the wall clock reads `at`, at most `cap` away.
+inline std::chrono::steady_clock::time_point steady_deadline(TimestampMs at,
+                                                             std::chrono::milliseconds cap) {
+  const TimestampMs now = wall_now_ms();
+  const auto wait = at <= now ? std::chrono::milliseconds(0)
+                              : std::chrono::milliseconds(at) - std::chrono::milliseconds(now);
+  return saturating_deadline<std::chrono::steady_clock>(wait, cap);
 }
 
 }  // namespace duroxide::engine

@@ -69,7 +69,7 @@ bool Dispatcher::dispatch_once() {
 void Dispatcher::sleep_until_work() {
   auto deadline = std::chrono::steady_clock::now() + kLongestSleep;
   if (auto due = services_.store->next_message_due()) {
-    deadline = std::min(deadline, steady_deadline(*due));
+    deadline = std::min(deadline, steady_deadline(*due, kLongestSleep));
   }
   std::unique_lock lock(signals_->mutex);
   signals_->dispatcher_wake.wait_until(

@@ -3,6 +3,7 @@
 #include "engine/execution.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -63,6 +64,7 @@ Execution::Execution(ExecutionHost& host, std::uint64_t execution_id, std::strin
   input_ = started.data;
   start_time_ = started.timestamp;
   next_event_id_ = history_.back().event_id + 1;
+  replaying_ = true;
   replay_turn();  // turn 1: the start itself
 }
 
@@ -85,7 +87,11 @@ DurableFuture Execution::schedule_activity(std::string_view name, std::string in
 DurableFuture Execution::schedule_timer(std::chrono::milliseconds delay) {
   HistoryEvent event;
   event.kind = EventKind::TimerCreated;
-  event.timestamp = turn_time_ + std::max<std::int64_t>(delay.count(), 0);
+  // Saturating: a delay of milliseconds::max() means "never", not a time in the past.
+  const std::int64_t ms = std::max<std::int64_t>(delay.count(), 0);
+  event.timestamp = ms > std::numeric_limits<TimestampMs>::max() - turn_time_
+                        ? std::numeric_limits<TimestampMs>::max()
+                        : turn_time_ + ms;
   return DurableFuture(this, schedule(OpKind::Timer, std::move(event)));
 }
 
@@ -106,10 +112,11 @@ std::size_t Execution::schedule(OpKind kind, HistoryEvent wanted) {
     check_match(position, *recorded, wanted);
     op.event_id = recorded->event_id;
   } else {
-    if (is_replaying()) {
+    if (history_left()) {
       diverged(fmt::format("call #{} {} is not in history, which has no more scheduled calls",
                            position + 1, describe(wanted)));
     }
+    replaying_ = false;
     const TimestampMs fire_at = wanted.timestamp;
     const std::string activity_name = wanted.name;
     const std::string activity_input = kind == OpKind::Activity ? wanted.data : std::string();
@@ -214,11 +221,12 @@ std::pair<std::size_t, DurableOutput> Execution::await_first(
 // Makes more completions visible: the next recorded turn, or (live) the next messages.
 void Execution::advance() {
   if (divergence_) throw NondeterminismDetected{*divergence_};
-  if (is_replaying()) {
+  if (history_left()) {
     replay_turn();
     return;
   }
   check_history_consumed();
+  replaying_ = false;
   while (!live_turn(host_.next_messages(take_output()))) {
   }
 }
@@ -307,7 +315,8 @@ void Execution::apply(const HistoryEvent& event) {
 // ---- the end ----------------------------------------------------------------------------
 
 void Execution::complete(std::string output) {
-  if (is_replaying() || !history_.empty()) check_history_consumed();
+  if (!history_.empty()) check_history_consumed();
+  replaying_ = false;
   HistoryEvent done;
   done.kind = EventKind::OrchestrationCompleted;
   done.timestamp = turn_time_;

@@ -73,7 +73,9 @@ class Execution {
 
   const ExecutionIdentity& identity() const { return identity_; }
   const std::string& input() const { return input_; }
-  bool is_replaying() const { return replay_pos_ < history_.size(); }
+  /// True until the code goes past what history recorded: through the whole last recorded
+  /// turn too, which the code re-executes (what it logged there it logged before).
+  bool is_replaying() const { return replaying_; }
   TimestampMs turn_time() const { return turn_time_; }
   TimestampMs start_time() const { return start_time_; }
   const Logger& logger() const { return host_.logger(); }
@@ -130,6 +132,7 @@ class Execution {
   void check_history_consumed();
   [[noreturn]] void diverged(std::string message);
   std::optional<Found> find_completion(const Op& op) const;
+  bool history_left() const { return replay_pos_ < history_.size(); }
   void advance();
   void replay_turn();
   bool live_turn(std::vector<OrchestratorMessage> messages);
@@ -147,6 +150,7 @@ class Execution {
   std::size_t replay_pos_ = 0;         // next recorded event to consume
   std::size_t schedule_pos_ = 0;       // next recorded event to search for a scheduled call
   std::uint64_t next_event_id_ = 1;
+  bool replaying_ = false;
 
   std::vector<Op> ops_;                                         // by call position
   std::unordered_map<std::uint64_t, OpKind> scheduled_;         // by scheduling event id

@@ -28,10 +28,12 @@ void Instance::run() noexcept {
   try {
     execute();
   } catch (const Unwind&) {
-    // Evicted, stopped, or a commit failed: the store holds every step that counts.
+    // Evicted or stopped (the store holds every step that counts), or failed_ is set.
   } catch (const std::exception& e) {
+    failed_ = true;
     services_.logger.log(LogLevel::Error, "instance '{}' stopped: {}", id_, e.what());
   } catch (...) {
+    failed_ = true;
     services_.logger.log(LogLevel::Error, "instance '{}' stopped by an unknown exception", id_);
   }
   shard_.on_instance_done(*this);
@@ -49,10 +51,17 @@ void Instance::request_unwind() {
   wake_.notify_one();
 }
 
-std::vector<QueueKey> Instance::uncommitted_keys() const {
-  std::vector<QueueKey> keys = consumed_;
-  for (const auto& message : inbox_) keys.push_back(message.key);
-  return keys;
+std::vector<QueuedMessage> Instance::take_inbox() {
+  std::vector<QueuedMessage> messages(std::make_move_iterator(inbox_.begin()),
+                                      std::make_move_iterator(inbox_.end()));
+  inbox_.clear();
+  return messages;
+}
+
+void Instance::unwind() {
+  unwinding_ = true;
+  unwind_requested_ = true;
+  throw Unwind{};
 }
 
 TimestampMs Instance::now() const { return wall_now_ms(); }
@@ -66,8 +75,8 @@ std::vector<OrchestratorMessage> Instance::take_messages(bool wait) {
     shard_.unpark(*this);
   }
   if (unwind_requested_) {
-    unwinding_ = true;
-    throw Unwind{};
+    lock.unlock();
+    unwind();
   }
   std::vector<OrchestratorMessage> messages;
   messages.reserve(inbox_.size());
@@ -82,6 +91,7 @@ std::vector<OrchestratorMessage> Instance::take_messages(bool wait) {
 // More messages in the inbox join the current step; only an empty inbox ends it, so a burst
 // of completions costs one commit.
 std::vector<OrchestratorMessage> Instance::next_messages(StepOutput output) {
+  if (unwinding_) unwind();  // the code caught an Unwind and went on: stop it again
   add_output(std::move(output));
   if (!deliver_first_.empty()) return std::exchange(deliver_first_, {});
   if (auto messages = take_messages(false); !messages.empty()) return messages;
@@ -106,6 +116,7 @@ void Instance::add_output(StepOutput output) {
 // Suspends until the group commit that carries it is done. Throws Unwind if it failed: the
 // instance will be replayed from what the store holds.
 void Instance::commit_step() {
+  if (unwinding_) unwind();  // after an unwind nothing more may be committed
   if (step_.events.empty() && step_.activities.empty() && step_.messages.empty() &&
       consumed_.empty() && !row_dirty_) {
     return;
@@ -130,8 +141,8 @@ void Instance::commit_step() {
   if (!result) {
     services_.logger.log(LogLevel::Error, "instance '{}': commit failed: {}", id_,
                          result.error().to_string());
-    unwinding_ = true;
-    throw Unwind{};
+    failed_ = true;  // what this fiber holds is ahead of the store: replay from the store
+    unwind();
   }
   consumed_.clear();
   row_dirty_ = false;

@@ -45,8 +45,12 @@ class Instance final : public ExecutionHost {
   void deliver(std::vector<QueuedMessage> messages);
   /// Asks the fiber to unwind at its next wait (eviction, shutdown).
   void request_unwind();
-  /// Returns: the keys of every message handed to the instance and not committed yet.
-  std::vector<QueueKey> uncommitted_keys() const;
+  /// Returns: the keys of messages the execution took but did not commit.
+  const std::vector<QueueKey>& uncommitted_keys() const { return consumed_; }
+  /// Takes the messages delivered but not taken by the execution, in delivery order.
+  std::vector<QueuedMessage> take_inbox();
+  /// True when the instance stopped on an error (a failed commit or load), not by design.
+  bool failed() const { return failed_; }
 
   /// Position in the shard's list of parked instances, when parked.
   std::optional<std::list<Instance*>::iterator> parked_at;
@@ -56,6 +60,7 @@ class Instance final : public ExecutionHost {
   TimestampMs now() const override;
   const Logger& logger() const override { return services_.logger; }
 
+  [[noreturn]] void unwind();
   void execute();                                          // Suspends.
   std::vector<OrchestratorMessage> take_messages(bool wait);  // Suspends.
   void commit_step();                                      // Suspends.
@@ -76,6 +81,7 @@ class Instance final : public ExecutionHost {
   std::deque<QueuedMessage> inbox_;
   bool unwind_requested_ = false;
   bool unwinding_ = false;
+  bool failed_ = false;
 
   std::unique_ptr<Execution> execution_;
   InstanceRecord row_;

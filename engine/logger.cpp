@@ -30,8 +30,14 @@ std::string_view level_name(LogLevel level) {
 Logger::Logger(LogLevel level, std::function<void(LogLevel, std::string_view)> sink)
     : level_(level), sink_(sink ? std::move(sink) : stderr_sink) {}
 
-void Logger::write(LogLevel level, std::string_view line) const {
-  if (enabled(level)) sink_(level, line);
+// A sink that throws must not take the runtime down (log lines are written from fibers and
+// catch handlers, where an exception would end the process).
+void Logger::write(LogLevel level, std::string_view line) const noexcept {
+  if (!enabled(level)) return;
+  try {
+    sink_(level, line);
+  } catch (...) {
+  }
 }
 
 }  // namespace duroxide::engine

@@ -15,11 +15,16 @@ class Logger {
   Logger(LogLevel level, std::function<void(LogLevel, std::string_view)> sink);
 
   bool enabled(LogLevel level) const { return level >= level_ && level != LogLevel::Off; }
-  void write(LogLevel level, std::string_view line) const;
+  void write(LogLevel level, std::string_view line) const noexcept;
 
+  /// Never throws (a formatting failure drops the line).
   template <class... Args>
-  void log(LogLevel level, fmt::format_string<Args...> format, Args&&... args) const {
-    if (enabled(level)) write(level, fmt::format(format, std::forward<Args>(args)...));
+  void log(LogLevel level, fmt::format_string<Args...> format, Args&&... args) const noexcept {
+    if (!enabled(level)) return;
+    try {
+      write(level, fmt::format(format, std::forward<Args>(args)...));
+    } catch (...) {
+    }
   }
 
  private:

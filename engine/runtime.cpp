@@ -66,6 +66,22 @@ class Runtime::Impl {
   bool claimed_ = false;
 };
 
+namespace {
+Result<void, Error> validate(const RuntimeOptions& options) {
+  auto invalid = [](const char* what) {
+    return Result<void, Error>(Err(Error{ErrorCode::InvalidArgument, what}));
+  };
+  if (options.dispatch_batch == 0) return invalid("RuntimeOptions::dispatch_batch is 0");
+  if (options.activity_lease < std::chrono::seconds(1)) {
+    return invalid("RuntimeOptions::activity_lease is shorter than 1 s");
+  }
+  if (options.fiber_stack_size < 16 * 1024) {
+    return invalid("RuntimeOptions::fiber_stack_size is below 16 KiB");
+  }
+  return {};
+}
+}  // namespace
+
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Runtime::~Runtime() { shutdown(); }
@@ -77,6 +93,7 @@ Result<std::unique_ptr<Runtime>, Error> Runtime::try_start(std::shared_ptr<Provi
                                                            OrchestrationRegistry orchestrations,
                                                            RuntimeOptions options) {
   if (!store) return Err(Error{ErrorCode::InvalidArgument, "store is null"});
+  if (auto valid = validate(options); !valid) return Err(valid.error());
   auto impl = std::make_unique<Impl>(std::move(store), std::move(activities),
                                      std::move(orchestrations), std::move(options));
   if (auto started = impl->start(); !started) return Err(started.error());

@@ -33,14 +33,16 @@ void Shard::main() {
   while (tasks_.pop(task) == boost::fibers::channel_op_status::success) {
     deliver(std::move(task));
   }
-  stopping_ = true;
-  for (auto& [id, instance] : instances_) instance->request_unwind();
   std::unique_lock lock(live_mutex_);
-  all_done_.wait(lock, [this] { return live_ == 0; });
+  stopping_ = true;
+  changed_.notify_all();  // ends the back-off waits
+  for (auto& [id, instance] : instances_) instance->request_unwind();
+  changed_.wait(lock, [this] { return live_ == 0; });
 }
 
 void Shard::deliver(Task task) {
   if (auto it = instances_.find(task.instance_id); it != instances_.end()) {
+    unpark(*it->second);  // an instance with messages to take is no candidate for eviction
     it->second->deliver(std::move(task.messages));
     return;
   }
@@ -69,18 +71,56 @@ void Shard::unpark(Instance& instance) {
   instance.parked_at.reset();
 }
 
-// Runs at the very end of the instance's fiber. Messages it held but did not commit go back
-// to the store's queue, from where the dispatcher hands them to a fresh instance (which
-// replays what was committed).
+// Runs at the very end of the instance's fiber. Messages delivered but not taken go, in order,
+// to a fresh instance (which replays what was committed). After a failure everything the
+// instance held goes back to the store's queue after a back-off, so an instance that keeps
+// failing (a damaged record, a full disk) does not spin.
 void Shard::on_instance_done(Instance& instance) {
   unpark(instance);
-  auto keys = instance.uncommitted_keys();
-  auto self = instances_.find(instance.id());
-  if (self != instances_.end() && self->second.get() == &instance) instances_.erase(self);
-  if (!keys.empty()) services_.store->release_messages(keys);
+  const std::string id = instance.id();
+  auto inbox = instance.take_inbox();
+  std::vector<QueueKey> held = instance.uncommitted_keys();
+  if (auto self = instances_.find(id); self != instances_.end() && self->second.get() == &instance) {
+    instances_.erase(self);
+  }
+  if (instance.failed() || !held.empty()) {
+    for (const auto& message : inbox) held.push_back(message.key);
+    if (instance.failed()) {
+      release_later(id, std::move(held));
+    } else {
+      services_.store->release_messages(held);
+    }
+  } else {
+    failures_.erase(id);
+    if (!inbox.empty() && !stopping_) deliver(Task{id, std::move(inbox)});
+  }
+  fiber_done();
+}
+
+void Shard::release_later(const std::string& instance_id, std::vector<QueueKey> keys) {
+  const unsigned failures = ++failures_[instance_id];
+  const auto delay = std::min<std::chrono::milliseconds>(
+      kFirstRetry * (1u << std::min(failures - 1, 10u)), kLongestRetry);
+  services_.logger.log(LogLevel::Warn, "instance '{}' failed {} time(s) in a row; retry in {} ms",
+                       instance_id, failures, delay.count());
+  {
+    std::lock_guard lock(live_mutex_);
+    ++live_;
+  }
+  boost::fibers::fiber([this, keys = std::move(keys), delay] {
+    std::unique_lock lock(live_mutex_);
+    const bool stopping = changed_.wait_for(lock, delay, [this] { return stopping_; });
+    lock.unlock();
+    // When stopping, the runtime drops every lease anyway.
+    if (!stopping) services_.store->release_messages(keys);
+    fiber_done();
+  }).detach();
+}
+
+void Shard::fiber_done() {
   std::lock_guard lock(live_mutex_);
   --live_;
-  all_done_.notify_all();
+  changed_.notify_all();
 }
 
 }  // namespace duroxide::engine

@@ -2,6 +2,7 @@
 // Shard: one thread running a fiber scheduler for the instances whose ids hash to it.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <list>
 #include <memory>
@@ -56,6 +57,12 @@ class Shard {
   };
   void main();
   void deliver(Task task);
+  void release_later(const std::string& instance_id, std::vector<QueueKey> keys);
+  void fiber_done();
+
+  // Back-off after an instance failed: doubling from kFirstRetry up to kLongestRetry.
+  static constexpr std::chrono::milliseconds kFirstRetry{100};
+  static constexpr std::chrono::milliseconds kLongestRetry{30'000};
 
   const Services& services_;
   const std::size_t max_parked_;
@@ -63,9 +70,10 @@ class Shard {
   boost::fibers::pooled_fixedsize_stack stacks_;
   std::unordered_map<std::string, std::shared_ptr<Instance>> instances_;
   std::list<Instance*> parked_;  // least recently parked first
+  std::unordered_map<std::string, unsigned> failures_;  // consecutive failures by instance
   boost::fibers::mutex live_mutex_;
-  boost::fibers::condition_variable all_done_;
-  std::size_t live_ = 0;
+  boost::fibers::condition_variable changed_;  // a fiber ended, or stopping_ was set
+  std::size_t live_ = 0;                       // fibers: instances and back-off waits
   bool stopping_ = false;
   std::thread thread_;
 };

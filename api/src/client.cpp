@@ -130,7 +130,9 @@ Result<OrchestrationStatus, Error> Client::get_orchestration_status(
 
 Result<OrchestrationStatus, Error> Client::wait_for_orchestration(
     std::string_view instance_id, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Capped so that milliseconds::max() ("wait forever") cannot overflow the clock.
+  constexpr std::chrono::milliseconds kForever = std::chrono::hours(24 * 365 * 100);
+  const auto deadline = std::chrono::steady_clock::now() + std::min(timeout, kForever);
   auto counter = std::make_shared<ChangeCounter>();
   const auto token = store_->subscribe([counter](const ChangeNotice&) {
     std::lock_guard lock(counter->mutex);

@@ -312,22 +312,29 @@ TEST_SUITE("engine.execution") {
     CHECK(seen[0] == seen[1]);
   }
 
-  TEST_CASE("is_replaying is true until history is consumed") {
+  TEST_CASE("is_replaying stays true through the last recorded turn, false once live") {
     std::vector<bool> flags;
     auto code = [&flags](OrchestrationContext& ctx) {
       flags.push_back(ctx.is_replaying());
-      ctx.schedule_activity("A", "").into_activity().value();
+      auto a = ctx.schedule_activity("A", "1").into_activity().value();
       flags.push_back(ctx.is_replaying());
-      return std::string("done");
+      auto b = ctx.schedule_activity("B", a).into_activity().value();
+      flags.push_back(ctx.is_replaying());
+      return b;
     };
-    ScriptedHost host;
-    host.script.push_back({completed(2, "")});
-    run_new(host, code);
+    ScriptedHost first;
+    first.script.push_back({completed(2, "x")});
+    CHECK(run_new(first, code) == "<unwound>");  // recorded: A done, B scheduled
     CHECK(flags == std::vector<bool>{false, false});
+
     flags.clear();
-    auto history = host.history;
-    history.pop_back();
-    replay(history, code);
-    CHECK(flags == std::vector<bool>{true, false});
+    ScriptedHost host;
+    host.script.push_back({completed(5, "y")});
+    Execution execution(host, 1, "i", first.history);
+    OrchestrationContext ctx(execution);
+    CHECK(code(ctx) == "y");
+    // The code ran up to B's wait before the restart; only what follows B's result is new.
+    CHECK(flags == std::vector<bool>{true, true, false});
   }
+
 }

@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include "engine/instance.hpp"
+#include "test/testlib/faulty_provider.hpp"
 #include "test/testlib/harness.hpp"
 
 using namespace duroxide;
@@ -40,6 +41,13 @@ std::string chain(OrchestrationContext& ctx, std::string input) {
     text = ctx.schedule_activity("Echo", text + std::to_string(i)).into_activity().value();
   }
   return text;
+}
+
+double process_cpu_seconds() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 void wait_for_no_live_instances() {
@@ -266,14 +274,6 @@ TEST_SUITE("engine.runtime") {
   }
 }
 
-namespace {
-double process_cpu_seconds() {
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-}  // namespace
 
 TEST_SUITE("engine.runtime") {
   TEST_CASE("an idle runtime with parked instances and a pending timer uses no CPU") {
@@ -305,17 +305,17 @@ TEST_SUITE("engine.runtime") {
 TEST_SUITE("engine.runtime") {
   TEST_CASE("shutdown with a grace period asks running activities to stop") {
     std::atomic<bool> saw_cancel{false};
-    std::atomic<bool> started{false};
+    std::atomic<int> runs{0};
     auto activities =
         ActivityRegistry::builder()
             .register_activity("Patient",
-                               [&](ActivityContext& ctx, std::string) {
-                                 started = true;
+                               [&](ActivityContext& ctx, std::string) -> Result<std::string> {
+                                 if (++runs > 1) return std::string("second run");
                                  for (int i = 0; i < 1000 && !ctx.is_cancelled(); ++i) {
                                    std::this_thread::sleep_for(10ms);
                                  }
                                  saw_cancel = ctx.is_cancelled();
-                                 return std::string("stopped");
+                                 return Err("cancelled");
                                })
             .build();
     auto orchestrations =
@@ -330,15 +330,76 @@ TEST_SUITE("engine.runtime") {
     auto store = LmdbProvider::open_temporary().value();
     auto runtime = Runtime::start_with_options(store, activities, orchestrations, quiet_options());
     Client(store).start_orchestration("long", "Long", "").value();
-    for (int i = 0; i < 500 && !started; ++i) std::this_thread::sleep_for(10ms);
-    REQUIRE(started);
+    for (int i = 0; i < 500 && runs == 0; ++i) std::this_thread::sleep_for(10ms);
+    REQUIRE(runs == 1);
     const auto begin = std::chrono::steady_clock::now();
     runtime->shutdown(100ms);
     CHECK(std::chrono::steady_clock::now() - begin < 3s);
     CHECK(saw_cancel);
-    // The activity's result was committed: a new runtime finishes the instance.
+    // The cancelled run's error was discarded: the next runtime runs the activity again.
     runtime = Runtime::start_with_options(store, activities, orchestrations, quiet_options());
     auto status = Client(store).wait_for_orchestration("long", 10s).value();
-    CHECK(status.output() == "stopped");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "second run");
+    CHECK(runs == 2);
+  }
+}
+
+TEST_SUITE("engine.faults") {
+  TEST_CASE("a failed step commit is retried from the store, even if the code swallows the unwind") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Stubborn",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      std::string a = "lost";
+                                      try {
+                                        a = ctx.schedule_activity("Echo", "a").into_activity().value();
+                                      } catch (...) {
+                                        // Swallows everything, the engine's unwind included.
+                                      }
+                                      auto b = ctx.schedule_activity("Echo", "b").into_activity();
+                                      return a + b.value_or("?");
+                                    })
+            .build();
+    auto store = LmdbProvider::open_temporary().value();
+    auto faulty = std::make_shared<testlib::FaultyProvider>(store, [](const WriteBatch& batch) {
+      return !batch.history.empty() && batch.history.front().kind == EventKind::OrchestrationStarted;
+    });
+    auto runtime =
+        Runtime::start_with_options(faulty, echo_activities(), orchestrations, quiet_options());
+    Client client(store);
+    client.start_orchestration("stubborn", "Stubborn", "").value();
+    const double cpu_before = process_cpu_seconds();
+    auto status = client.wait_for_orchestration("stubborn", 10s).value();
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "ab");
+    CHECK(faulty->failed() == 1);
+    CHECK(process_cpu_seconds() - cpu_before < 1.0);  // the retry waited, it did not spin
+    auto history = store->read_history("stubborn", 1).value();
+    REQUIRE(!history.empty());
+    CHECK(history.front().kind == EventKind::OrchestrationStarted);
+    for (std::size_t i = 0; i < history.size(); ++i) CHECK(history[i].event_id == i + 1);
+  }
+
+  TEST_CASE("a timer of milliseconds::max() never fires and does not make the dispatcher spin") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Forever",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      auto never = ctx.schedule_timer(std::chrono::milliseconds::max());
+                                      auto go = ctx.schedule_wait("Go");
+                                      auto [index, out] = ctx.select2(std::move(never), std::move(go));
+                                      return std::to_string(index);
+                                    })
+            .build();
+    Harness h(echo_activities(), orchestrations);
+    h.client().start_orchestration("forever", "Forever", "").value();
+    std::this_thread::sleep_for(300ms);
+    const double before = process_cpu_seconds();
+    std::this_thread::sleep_for(1s);
+    CHECK(process_cpu_seconds() - before < 0.1);
+    h.client().raise_event("forever", "Go", "").value();
+    CHECK(h.wait("forever").output() == "1");
+    CHECK(h.client().wait_for_orchestration("forever", std::chrono::milliseconds::max()));
   }
 }

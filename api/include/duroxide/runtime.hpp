@@ -28,11 +28,14 @@ struct RuntimeOptions {
   /// resumes it without replay. The least recently used beyond this are unwound (and replayed
   /// from history when they next have work).
   std::size_t max_parked_instances = 10000;
-  /// Stack size of each orchestration fiber.
+  /// Stack size of each orchestration fiber (at least 16 KiB). Stacks are pooled and have no
+  /// guard page: orchestration code must not recurse deeply or keep large arrays on its stack
+  /// (put big data on the heap).
   std::size_t fiber_stack_size = 64 * 1024;
-  /// Orchestrator messages taken from the store per dispatch round.
+  /// Orchestrator messages taken from the store per dispatch round (at least 1).
   std::size_t dispatch_batch = 512;
-  /// How long an activity may run before its item is handed out again (attempt + 1).
+  /// How long an activity may run before its item is handed out again (attempt + 1);
+  /// at least 1 s.
   std::chrono::milliseconds activity_lease{std::chrono::minutes(5)};
   /// Lines below this level are dropped.
   LogLevel log_level = LogLevel::Info;
@@ -54,16 +57,18 @@ class Runtime {
                                                      ActivityRegistry activities,
                                                      OrchestrationRegistry orchestrations,
                                                      RuntimeOptions options);
-  /// Returns: the started runtime, or Busy if another runtime dispatches from `store`.
+  /// Returns: the started runtime, Busy if another runtime dispatches from `store`, or
+  /// InvalidArgument for options out of range.
   static Result<std::unique_ptr<Runtime>, Error> try_start(std::shared_ptr<Provider> store,
                                                            ActivityRegistry activities,
                                                            OrchestrationRegistry orchestrations,
                                                            RuntimeOptions options = {});
 
-  /// Stops dispatching, unwinds parked orchestrations and stops the workers. Activities that
-  /// are running finish (they are told so through ActivityContext::is_cancelled() once
-  /// `grace` has passed); nothing durable is lost: work not finished stays in the store and
-  /// a later runtime resumes it. Without a grace period, waits for running activities.
+  /// Stops dispatching, unwinds parked orchestrations and stops the workers. Running
+  /// activities get `grace` to finish; then ActivityContext::is_cancelled() turns true, and
+  /// whatever they return is discarded: they run again under the next runtime. Nothing durable
+  /// is lost: unfinished work stays in the store. Without a grace period, waits for running
+  /// activities to finish. Either way it returns only once every activity has returned.
   void shutdown(std::optional<std::chrono::milliseconds> grace = std::nullopt);
 
   /// Shuts down gracefully.
