@@ -61,8 +61,11 @@ TEST_SUITE("crash") {
       }
     }
 
-    const unsigned seed = std::random_device{}();
-    std::printf("crash test seed %u\n", seed);
+    // DUROXIDE_CRASH_SEED=N repeats the kill timings of an earlier run.
+    const char* fixed_seed = std::getenv("DUROXIDE_CRASH_SEED");
+    const unsigned seed = fixed_seed ? static_cast<unsigned>(std::strtoul(fixed_seed, nullptr, 10))
+                                     : std::random_device{}();
+    std::printf("crash test seed %u (DUROXIDE_CRASH_SEED)\n", seed);
     std::mt19937 random(seed);
     std::uniform_int_distribution<int> delay_ms(5, 40);
     int killed_mid_flight = 0;
