@@ -99,6 +99,10 @@ class Execution {
   /// Ends the execution as failed (no history check: the failure may be the divergence itself).
   void fail(const ErrorDetails& details);
 
+  void set_custom_status(std::string status) { custom_status_ = std::move(status); }
+  /// Returns: the latest custom status the code set in this process, if any.
+  const std::optional<std::string>& custom_status() const { return custom_status_; }
+
   /// Returns: the divergence found, if any (it stays known even if user code swallowed the
   /// exception that reported it).
   const std::optional<std::string>& divergence() const { return divergence_; }
@@ -159,6 +163,7 @@ class Execution {
   std::unordered_map<std::string, std::size_t> waits_;          // waits scheduled by name
   StepOutput output_;
   std::optional<std::string> divergence_;
+  std::optional<std::string> custom_status_;
 };
 
 }  // namespace duroxide::engine

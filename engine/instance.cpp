@@ -117,6 +117,11 @@ void Instance::add_output(StepOutput output) {
 // instance will be replayed from what the store holds.
 void Instance::commit_step() {
   if (unwinding_) unwind();  // after an unwind nothing more may be committed
+  if (execution_ && execution_->custom_status() &&
+      execution_->custom_status() != row_.custom_status) {
+    row_.custom_status = execution_->custom_status();
+    row_dirty_ = true;
+  }
   if (step_.events.empty() && step_.activities.empty() && step_.messages.empty() &&
       consumed_.empty() && !row_dirty_) {
     return;

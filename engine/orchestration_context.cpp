@@ -128,6 +128,10 @@ std::string OrchestrationContext::new_guid() {
                      hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
 }
 
+void OrchestrationContext::set_custom_status(std::string status) {
+  execution_.set_custom_status(std::move(status));
+}
+
 std::chrono::system_clock::time_point OrchestrationContext::utc_now() {
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(execution_.turn_time()));
 }

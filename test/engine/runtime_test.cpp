@@ -403,3 +403,32 @@ TEST_SUITE("engine.faults") {
     CHECK(h.client().wait_for_orchestration("forever", std::chrono::milliseconds::max()));
   }
 }
+
+TEST_SUITE("engine.runtime") {
+  TEST_CASE("custom status is visible while running, after a restart and after completion") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Steps",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      ctx.set_custom_status("waiting for approval");
+                                      auto who = ctx.schedule_wait("Approve").into_event();
+                                      ctx.set_custom_status("approved by " + who);
+                                      return std::string("done");
+                                    })
+            .build();
+    Harness h(echo_activities(), orchestrations);
+    auto& client = h.client();
+    client.start_orchestration("steps", "Steps", "").value();
+    auto status = [&] { return client.get_orchestration_status("steps").value(); };
+    for (int i = 0; i < 200 && status().custom_status() != "waiting for approval"; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    CHECK(status().custom_status() == "waiting for approval");
+    h.restart();  // the next step replays: the status must survive it unchanged
+    CHECK(status().custom_status() == "waiting for approval");
+    client.raise_event("steps", "Approve", "Ada").value();
+    auto done = h.wait("steps");
+    REQUIRE(done.is_completed());
+    CHECK(done.custom_status() == "approved by Ada");
+  }
+}

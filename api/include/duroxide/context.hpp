@@ -108,6 +108,11 @@ class OrchestrationContext {
   void trace_error(std::string_view message);
   void trace_debug(std::string_view message);
 
+  /// Sets the status text that clients read in OrchestrationStatus::custom_status(). It is
+  /// written with the step that follows, stays readable after the instance ends, and is
+  /// replay-safe (replay sets the same values again).
+  void set_custom_status(std::string status);
+
   /// Returns: a GUID string, the same value at this point on every replay.
   std::string new_guid();
   /// Returns: the time of the current turn, the same value on every replay.
