@@ -324,6 +324,29 @@ void Execution::complete(std::string output) {
   add_event(std::move(done));
 }
 
+std::vector<std::pair<std::string, std::string>> Execution::end_continued() {
+  if (!history_.empty()) check_history_consumed();
+  replaying_ = false;
+  std::vector<std::pair<std::uint64_t, std::pair<std::string, std::string>>> unreceived;
+  for (const auto& [name, events] : raised_) {
+    auto waited = waits_.find(name);
+    const std::size_t received = waited == waits_.end() ? 0 : waited->second;
+    for (std::size_t i = received; i < events.size(); ++i) {
+      unreceived.push_back({events[i].event_id, {name, events[i].data}});
+    }
+  }
+  std::sort(unreceived.begin(), unreceived.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  HistoryEvent continued;
+  continued.kind = EventKind::OrchestrationContinuedAsNew;
+  continued.timestamp = turn_time_;
+  continued.data = continue_input_.value_or("");
+  add_event(std::move(continued));
+  std::vector<std::pair<std::string, std::string>> carried;
+  for (auto& entry : unreceived) carried.push_back(std::move(entry.second));
+  return carried;
+}
+
 void Execution::fail(const ErrorDetails& details) {
   HistoryEvent failed;
   failed.kind = EventKind::OrchestrationFailed;

@@ -99,6 +99,14 @@ class Execution {
   /// Ends the execution as failed (no history check: the failure may be the divergence itself).
   void fail(const ErrorDetails& details);
 
+  /// Asks for the execution to end as continued-as-new with `input` (see end_continued).
+  void continue_as_new(std::string input) { continue_input_ = std::move(input); }
+  const std::optional<std::string>& continue_input() const { return continue_input_; }
+  /// Ends the execution as continued-as-new. Returns: the events raised to this execution
+  /// that no wait received, in the order they were raised, for the next execution.
+  /// Throws NondeterminismDetected like complete().
+  std::vector<std::pair<std::string, std::string>> end_continued();
+
   void set_custom_status(std::string status) { custom_status_ = std::move(status); }
   /// Returns: the latest custom status the code set in this process, if any.
   const std::optional<std::string>& custom_status() const { return custom_status_; }
@@ -164,6 +172,7 @@ class Execution {
   StepOutput output_;
   std::optional<std::string> divergence_;
   std::optional<std::string> custom_status_;
+  std::optional<std::string> continue_input_;
 };
 
 }  // namespace duroxide::engine

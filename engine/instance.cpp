@@ -253,6 +253,10 @@ void Instance::run_function(const OrchestrationFn* fn) {
 }
 
 void Instance::finish(Result<std::string> result) {
+  if (execution_->continue_input()) {
+    continue_as_new();
+    return;
+  }
   if (!result) {
     finish_failed(ErrorDetails(ErrorCategory::Application, "OrchestrationFailed", result.error()));
     return;
@@ -267,6 +271,44 @@ void Instance::finish(Result<std::string> result) {
   row_.output = std::move(result).value();
   row_dirty_ = true;
   add_output(execution_->take_output());
+  commit_step();
+}
+
+// Ends this execution and, in the same commit, queues the start of the next one (with the
+// events no wait received); the next execution starts through the dispatcher like any other.
+void Instance::continue_as_new() {
+  std::vector<std::pair<std::string, std::string>> carried;
+  try {
+    carried = execution_->end_continued();
+  } catch (const NondeterminismDetected& e) {
+    finish_failed(ErrorDetails(ErrorCategory::Configuration, "Nondeterminism", e.message));
+    return;
+  }
+  const auto& identity = execution_->identity();
+  const std::uint64_t next = identity.execution_id + 1;
+  StepOutput output = execution_->take_output();
+  OrchestratorMessage start;
+  start.instance_id = id_;
+  start.execution_id = next;
+  start.kind = MessageKind::StartOrchestration;
+  start.visible_at = now();
+  start.name = identity.name;  // an empty version: the latest registered one
+  start.data = *execution_->continue_input();
+  output.messages.push_back(std::move(start));
+  for (auto& [name, data] : carried) {
+    OrchestratorMessage event;
+    event.instance_id = id_;
+    event.execution_id = next;
+    event.kind = MessageKind::ExternalEvent;
+    event.visible_at = now();
+    event.name = std::move(name);
+    event.data = std::move(data);
+    output.messages.push_back(std::move(event));
+  }
+  add_output(std::move(output));
+  row_.execution_id = next;
+  row_.version.clear();
+  row_dirty_ = true;
   commit_step();
 }
 

@@ -70,6 +70,7 @@ class Instance final : public ExecutionHost {
   void run_function(const OrchestrationFn* fn);            // Suspends.
   void finish(Result<std::string> result);
   void finish_failed(ErrorDetails details);
+  void continue_as_new();
   void add_output(StepOutput output);
 
   Shard& shard_;

@@ -128,6 +128,11 @@ std::string OrchestrationContext::new_guid() {
                      hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
 }
 
+Result<std::string> OrchestrationContext::continue_as_new(std::string input) {
+  execution_.continue_as_new(std::move(input));
+  return std::string();
+}
+
 void OrchestrationContext::set_custom_status(std::string status) {
   execution_.set_custom_status(std::move(status));
 }

@@ -140,7 +140,7 @@ TEST_SUITE("storage.codec") {
   TEST_CASE("enum values out of range are Corruption") {
     // HistoryEvent: u32 version, u64 event_id, then the kind byte.
     constexpr std::size_t kKindOffset = 4 + 8;
-    for (const unsigned char kind : {0, 12, 255}) {
+    for (const unsigned char kind : {0, 13, 255}) {
       std::string bytes = encode(full_event());
       bytes[kKindOffset] = static_cast<char>(kind);
       auto decoded = decode_history_event(bytes);

@@ -108,6 +108,13 @@ class OrchestrationContext {
   void trace_error(std::string_view message);
   void trace_debug(std::string_view message);
 
+  /// Ends this execution and starts the next one of the same instance (execution_id() + 1),
+  /// with `input`, fresh history and the latest registered version. Events raised to the
+  /// instance but not yet received by a wait carry over to the next execution. Use it as
+  /// `return ctx.continue_as_new(input);` once the function returns, the execution ends as
+  /// continued, whatever the function returned.
+  Result<std::string> continue_as_new(std::string input);
+
   /// Sets the status text that clients read in OrchestrationStatus::custom_status(). It is
   /// written with the step that follows, stays readable after the instance ends, and is
   /// replay-safe (replay sets the same values again).

@@ -30,6 +30,7 @@ enum class EventKind : std::uint8_t {
   EventRaised = 9,             ///< name, data
   OrchestrationCompleted = 10, ///< data = output
   OrchestrationFailed = 11,    ///< category, name = kind, data = message
+  OrchestrationContinuedAsNew = 12,  ///< data = the input of the next execution
 };
 
 /// One entry of an execution's history. Event ids are dense from 1 within an execution.
