@@ -20,7 +20,9 @@ reject() {  # reject DESCRIPTION PATTERN FILES...
 }
 
 reject "public headers include only std and <duroxide/...>" \
-  'boost/|lmdb\.h|fmt/|cereal/|engine/|storage/' api/include/duroxide/*.hpp
+  'boost/|lmdb\.h|fmt/|engine/|storage/' api/include/duroxide/*.hpp
+reject "only the typed-payload header includes Cereal" 'cereal/' \
+  $(ls api/include/duroxide/*.hpp | grep -v '/typed\.hpp$')
 reject "storage knows nothing of fibers or the engine" 'boost/fiber|boost/context|engine/' \
   storage/*.hpp storage/*.cpp
 reject "the engine reaches storage only through the Provider interface" 'storage/|lmdb\.h' \
