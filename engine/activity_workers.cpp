@@ -28,14 +28,41 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
   signals_->workers_wake.notify_all();
   // Running activities get `grace` to finish, then are asked to stop. The threads are joined
   // either way: activity code must return for the runtime to end.
-  if (grace && !signals_->workers_done.wait_for(lock, *grace, [this] {
-        return signals_->workers_running == 0;
-      })) {
-    signals_->cancel_activities->store(true);
-  }
+  const bool cancel = grace && !signals_->workers_done.wait_for(lock, *grace, [this] {
+    return signals_->workers_running == 0;
+  });
   lock.unlock();
+  if (cancel) {
+    signals_->cancel_activities->store(true);
+    std::lock_guard running(running_mutex_);
+    for (auto& [id, flag] : running_) flag->store(true);
+  }
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+}
+
+void ActivityWorkers::cancel_instance(const std::string& instance_id) {
+  std::lock_guard lock(running_mutex_);
+  auto [begin, end] = running_.equal_range(instance_id);
+  for (auto it = begin; it != end; ++it) it->second->store(true);
+}
+
+ActivityWorkers::Flag ActivityWorkers::track(const std::string& instance_id) {
+  auto flag = std::make_shared<std::atomic<bool>>(signals_->cancel_activities->load());
+  std::lock_guard lock(running_mutex_);
+  running_.emplace(instance_id, flag);
+  return flag;
+}
+
+void ActivityWorkers::untrack(const std::string& instance_id, const Flag& flag) {
+  std::lock_guard lock(running_mutex_);
+  auto [begin, end] = running_.equal_range(instance_id);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second == flag) {
+      running_.erase(it);
+      return;
+    }
+  }
 }
 
 void ActivityWorkers::main() {
@@ -84,6 +111,7 @@ Result<std::string> ActivityWorkers::invoke(ActivityContext& context,
 void ActivityWorkers::run(QueuedActivity queued) {
   const ActivityWorkItem& item = queued.item;
   const Logger& logger = services_.logger;
+  const Flag cancelled = track(item.instance_id);
   ActivityContext context(
       ActivityContext::Info{item.instance_id, item.execution_id, item.orchestration_name,
                             item.name, item.activity_id, item.attempt},
@@ -95,8 +123,9 @@ void ActivityWorkers::run(QueuedActivity queued) {
         logger.log(as, "[{} activity {} '{}'] {}", item.instance_id, item.activity_id,
                    item.name, message);
       },
-      signals_->cancel_activities);
+      cancelled);
   auto result = invoke(context, item);
+  untrack(item.instance_id, cancelled);
   if (signals_->cancel_activities->load()) {
     // Stopped by shutdown: what it returned is no outcome. The item stays in the store and
     // runs again under the next runtime (at least once).

@@ -3,7 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -26,6 +30,10 @@ class ActivityWorkers {
   ActivityWorkers(const ActivityWorkers&) = delete;
   ActivityWorkers& operator=(const ActivityWorkers&) = delete;
 
+  /// Sets ActivityContext::is_cancelled() for the activities running for `instance_id`.
+  /// Thread-safe.
+  void cancel_instance(const std::string& instance_id);
+
   /// Lets running activities finish and joins the threads. After `grace` (if given), running
   /// activities see ActivityContext::is_cancelled() turn true.
   void stop(std::optional<std::chrono::milliseconds> grace = std::nullopt);
@@ -35,9 +43,15 @@ class ActivityWorkers {
   void run(QueuedActivity queued);
   Result<std::string> invoke(ActivityContext& context, const ActivityWorkItem& item);
 
+  using Flag = std::shared_ptr<std::atomic<bool>>;
+  Flag track(const std::string& instance_id);
+  void untrack(const std::string& instance_id, const Flag& flag);
+
   const Services& services_;
   std::shared_ptr<Signals> signals_;
   std::vector<std::thread> threads_;
+  std::mutex running_mutex_;
+  std::unordered_multimap<std::string, Flag> running_;  // cancel flags by instance
 };
 
 }  // namespace duroxide::engine

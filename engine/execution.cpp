@@ -106,6 +106,7 @@ DurableFuture Execution::schedule_wait(std::string_view event_name) {
 // implies) when history has no more scheduled calls.
 std::size_t Execution::schedule(OpKind kind, HistoryEvent wanted) {
   if (divergence_) throw NondeterminismDetected{*divergence_};
+  if (cancel_reason_) throw CancelRequested{*cancel_reason_};
   const std::size_t position = ops_.size();
   Op op{kind, 0, 0, kind == OpKind::Wait ? wanted.name : std::string()};
   if (const HistoryEvent* recorded = next_recorded_schedule()) {
@@ -221,6 +222,7 @@ std::pair<std::size_t, DurableOutput> Execution::await_first(
 // Makes more completions visible: the next recorded turn, or (live) the next messages.
 void Execution::advance() {
   if (divergence_) throw NondeterminismDetected{*divergence_};
+  if (cancel_reason_) throw CancelRequested{*cancel_reason_};
   if (history_left()) {
     replay_turn();
     return;
@@ -242,6 +244,12 @@ void Execution::replay_turn() {
 bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
   std::vector<HistoryEvent> events;
   for (auto& message : messages) {
+    if (message.kind == MessageKind::CancelRequested &&
+        (message.execution_id == 0 || message.execution_id == identity_.execution_id)) {
+      // Ends the execution at this wait; the failure is committed with the message.
+      if (!cancel_reason_) cancel_reason_ = std::move(message.data);
+      continue;
+    }
     auto event = to_event(message);
     if (!event) continue;
     const bool repeated = std::any_of(events.begin(), events.end(), [&](const auto& other) {
@@ -249,7 +257,10 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
     });
     if (!repeated) events.push_back(std::move(*event));
   }
-  if (events.empty()) return false;
+  if (events.empty()) {
+    if (cancel_reason_) throw CancelRequested{*cancel_reason_};
+    return false;
+  }
   turn_time_ = std::max(turn_time_, host_.now());
   HistoryEvent marker;
   marker.kind = EventKind::TurnStarted;
@@ -259,6 +270,7 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
     add_event(std::move(event));
     apply(output_.events.back());
   }
+  if (cancel_reason_) throw CancelRequested{*cancel_reason_};
   return true;
 }
 
@@ -290,6 +302,7 @@ std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) co
       return event;
     }
     case MessageKind::StartOrchestration:
+    case MessageKind::CancelRequested:
       break;
   }
   return std::nullopt;

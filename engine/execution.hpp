@@ -25,6 +25,11 @@ struct NondeterminismDetected {
   std::string message;
 };
 
+/// Thrown into orchestration code when a cancel request arrives. Not a std::exception.
+struct CancelRequested {
+  std::string reason;
+};
+
 /// What one step adds to the store besides the consumed messages and the instance row.
 struct StepOutput {
   std::vector<HistoryEvent> events;
@@ -111,6 +116,10 @@ class Execution {
   /// Returns: the latest custom status the code set in this process, if any.
   const std::optional<std::string>& custom_status() const { return custom_status_; }
 
+  /// Returns: the reason of a cancel request received, if any (it stays known even if user
+  /// code swallowed the exception that reported it).
+  const std::optional<std::string>& cancel_reason() const { return cancel_reason_; }
+
   /// Returns: the divergence found, if any (it stays known even if user code swallowed the
   /// exception that reported it).
   const std::optional<std::string>& divergence() const { return divergence_; }
@@ -173,6 +182,7 @@ class Execution {
   std::optional<std::string> divergence_;
   std::optional<std::string> custom_status_;
   std::optional<std::string> continue_input_;
+  std::optional<std::string> cancel_reason_;
 };
 
 }  // namespace duroxide::engine

@@ -234,6 +234,8 @@ void Instance::run_function(const OrchestrationFn* fn) {
     throw;
   } catch (const NondeterminismDetected& e) {
     failure.emplace(ErrorCategory::Configuration, "Nondeterminism", e.message);
+  } catch (const CancelRequested& e) {
+    failure.emplace(ErrorCategory::Application, "Cancelled", e.reason);
   } catch (const ResultError& e) {
     failure.emplace(ErrorCategory::Application, "OrchestrationFailed", e.what());
   } catch (const std::exception& e) {
@@ -244,6 +246,10 @@ void Instance::run_function(const OrchestrationFn* fn) {
   if (unwinding_) throw Unwind{};  // the code caught the unwind and returned: ignore it
   if (const auto& divergence = execution_->divergence(); divergence && !failure) {
     failure.emplace(ErrorCategory::Configuration, "Nondeterminism", *divergence);
+  }
+  if (const auto& reason = execution_->cancel_reason();
+      reason && (!failure || failure->kind() != "Cancelled")) {
+    failure.emplace(ErrorCategory::Application, "Cancelled", *reason);
   }
   if (failure) {
     finish_failed(std::move(*failure));
@@ -316,11 +322,13 @@ void Instance::finish_failed(ErrorDetails details) {
   services_.logger.log(LogLevel::Warn, "instance '{}' failed: {}", id_,
                        details.display_message());
   execution_->fail(details);
+  const bool cancelled = details.kind() == "Cancelled";
   row_.state = InstanceState::Failed;
   row_.error = std::move(details);
   row_dirty_ = true;
   add_output(execution_->take_output());
   commit_step();
+  if (cancelled && services_.cancel_activities_of) services_.cancel_activities_of(id_);
 }
 
 }  // namespace duroxide::engine

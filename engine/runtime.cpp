@@ -17,7 +17,10 @@ class Runtime::Impl {
   Impl(std::shared_ptr<Provider> store, ActivityRegistry activities,
        OrchestrationRegistry orchestrations, RuntimeOptions options)
       : services_{std::move(store), std::move(activities), std::move(orchestrations), options,
-                  engine::Logger(options.log_level, options.log_sink)} {}
+                  engine::Logger(options.log_level, options.log_sink),
+                  [this](const std::string& instance_id) {
+                    workers_->cancel_instance(instance_id);
+                  }} {}
 
   ~Impl() { shutdown(std::nullopt); }
 
@@ -32,8 +35,10 @@ class Runtime::Impl {
     for (std::size_t i = 0; i < count; ++i) {
       shards_.push_back(std::make_unique<engine::Shard>(services_, parked_per_shard));
     }
-    dispatcher_ = std::make_unique<engine::Dispatcher>(services_, shards_, signals_);
+    // Workers before the dispatcher: instances (which may cancel activities) run only once
+    // the dispatcher feeds them.
     workers_ = std::make_unique<engine::ActivityWorkers>(services_, signals_);
+    dispatcher_ = std::make_unique<engine::Dispatcher>(services_, shards_, signals_);
     return {};
   }
 

@@ -2,7 +2,9 @@
 // Services: what every part of a runtime shares (store, registries, options, logger).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include <duroxide/provider.hpp>
 #include <duroxide/registry.hpp>
@@ -19,6 +21,8 @@ struct Services {
   OrchestrationRegistry orchestrations;
   RuntimeOptions options;
   Logger logger;
+  /// Tells the activities running for an instance that it was cancelled. Set by the runtime.
+  std::function<void(const std::string& instance_id)> cancel_activities_of;
 };
 
 }  // namespace duroxide::engine

@@ -205,7 +205,7 @@ void load(storage::BoundedInputArchive& ar, OrchestratorMessage& message, std::u
   storage::check_version(version, "OrchestratorMessage");
   get_string(ar, message.instance_id);
   ar(message.execution_id);
-  get_enum(ar, message.kind, MessageKind::StartOrchestration, MessageKind::ExternalEvent);
+  get_enum(ar, message.kind, MessageKind::StartOrchestration, MessageKind::CancelRequested);
   ar(message.source_id, message.visible_at);
   get_string(ar, message.name);
   get_string(ar, message.version);

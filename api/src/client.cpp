@@ -115,6 +115,25 @@ Result<void, Error> Client::raise_event(std::string_view instance_id,
   return store_->commit_sync(std::move(batch));
 }
 
+Result<void, Error> Client::cancel_instance(std::string_view instance_id, std::string reason) {
+  if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) return r;
+  if (auto r = check_payload("reason", reason); !r) return r;
+  auto row = store_->read_instance(std::string(instance_id));
+  if (!row) return Err(row.error());
+  if (row->state != InstanceState::Running) return {};  // finished: nothing to cancel
+
+  WriteBatch batch;
+  batch.instance_id = std::string(instance_id);
+  batch.precondition = WriteBatch::Precondition::InstancePresent;
+  OrchestratorMessage cancel;
+  cancel.instance_id = batch.instance_id;
+  cancel.kind = MessageKind::CancelRequested;
+  cancel.visible_at = now_ms();
+  cancel.data = std::move(reason);
+  batch.messages.push_back(std::move(cancel));
+  return store_->commit_sync(std::move(batch));
+}
+
 Result<OrchestrationStatus, Error> Client::get_orchestration_status(
     std::string_view instance_id) {
   if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) {

@@ -40,6 +40,12 @@ class Client {
   /// a wait scheduled later still receives it. Returns: NotFound for a missing instance.
   Result<void, Error> raise_event(std::string_view instance_id, std::string_view event_name,
                                   std::string data);
+  /// Asks the instance to stop: it ends as Failed with category Application, kind "Cancelled"
+  /// and display "canceled: {reason}", at its next wait; activities it has running see
+  /// ActivityContext::is_cancelled() turn true and their results are dropped. Cancelling a
+  /// finished instance does nothing. Returns: NotFound for a missing instance.
+  Result<void, Error> cancel_instance(std::string_view instance_id, std::string reason);
+
   /// Returns: the instance's status (Kind::NotFound if there is none).
   Result<OrchestrationStatus, Error> get_orchestration_status(std::string_view instance_id);
   /// Blocks until the instance completes or fails, or `timeout` passes (error Timeout).

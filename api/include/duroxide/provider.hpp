@@ -54,6 +54,7 @@ enum class MessageKind : std::uint8_t {
   ActivityFailed = 3,      ///< source_id, data = error message
   TimerFired = 4,          ///< source_id
   ExternalEvent = 5,       ///< name, data
+  CancelRequested = 6,     ///< data = the reason
 };
 
 /// A message for one instance, visible to the dispatcher from `visible_at` on.

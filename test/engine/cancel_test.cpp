@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+// Cancellation: Client::cancel_instance ends a running instance and tells its activities.
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "test/testlib/harness.hpp"
+
+using namespace duroxide;
+using duroxide::testlib::Harness;
+using namespace std::chrono_literals;
+
+namespace {
+
+OrchestrationRegistry waiting() {
+  return OrchestrationRegistry::builder()
+      .register_orchestration("Wait",
+                              [](OrchestrationContext& ctx, std::string) {
+                                return ctx.schedule_wait("Never").into_event();
+                              })
+      .build();
+}
+
+}  // namespace
+
+TEST_SUITE("engine.cancel") {
+  TEST_CASE("a cancelled instance fails as Application/Cancelled with the reason") {
+    Harness h(ActivityRegistry::builder().build(), waiting());
+    h.client().start_orchestration("c", "Wait", "").value();
+    std::this_thread::sleep_for(100ms);
+    REQUIRE(h.client().cancel_instance("c", "user_request"));
+    auto status = h.wait("c");
+    REQUIRE(status.is_failed());
+    CHECK(status.details().category() == ErrorCategory::Application);
+    CHECK(status.details().kind() == "Cancelled");
+    CHECK(status.details().display_message() == "canceled: user_request");
+    auto history = h.store()->read_history("c", 1).value();
+    CHECK(history.back().kind == EventKind::OrchestrationFailed);
+    CHECK(history.back().name == "Cancelled");
+  }
+
+  TEST_CASE("a cancel that arrives while the code swallows exceptions still ends it") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Stubborn",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      try {
+                                        ctx.schedule_wait("Never").into_event();
+                                      } catch (...) {
+                                      }
+                                      return std::string("ignored the cancel");
+                                    })
+            .build();
+    Harness h(ActivityRegistry::builder().build(), orchestrations);
+    h.client().start_orchestration("s", "Stubborn", "").value();
+    std::this_thread::sleep_for(100ms);
+    REQUIRE(h.client().cancel_instance("s", "stop"));
+    auto status = h.wait("s");
+    REQUIRE(status.is_failed());
+    CHECK(status.details().kind() == "Cancelled");
+  }
+
+  TEST_CASE("cancelling a finished instance does nothing; a missing one is NotFound") {
+    auto orchestrations = OrchestrationRegistry::builder()
+                              .register_orchestration("Quick",
+                                                      [](OrchestrationContext&, std::string) {
+                                                        return std::string("done");
+                                                      })
+                              .build();
+    Harness h(ActivityRegistry::builder().build(), orchestrations);
+    REQUIRE(h.run("q", "Quick", "").is_completed());
+    CHECK(h.client().cancel_instance("q", "late"));
+    std::this_thread::sleep_for(100ms);
+    auto status = h.client().get_orchestration_status("q").value();
+    CHECK(status.is_completed());
+    CHECK(status.output() == "done");
+    CHECK(h.client().cancel_instance("nobody", "x").error().code == ErrorCode::NotFound);
+  }
+
+  TEST_CASE("running activities of a cancelled instance see is_cancelled turn true") {
+    std::atomic<bool> started{false};
+    std::atomic<bool> saw_cancel{false};
+    auto activities =
+        ActivityRegistry::builder()
+            .register_activity("Long",
+                               [&](ActivityContext& ctx, std::string) {
+                                 started = true;
+                                 for (int i = 0; i < 1000 && !ctx.is_cancelled(); ++i) {
+                                   std::this_thread::sleep_for(10ms);
+                                 }
+                                 saw_cancel = ctx.is_cancelled();
+                                 return std::string("late result");
+                               })
+            .build();
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Work",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      return ctx.schedule_activity("Long", "")
+                                          .into_activity()
+                                          .value();
+                                    })
+            .build();
+    Harness h(activities, orchestrations);
+    h.client().start_orchestration("w", "Work", "").value();
+    for (int i = 0; i < 500 && !started; ++i) std::this_thread::sleep_for(10ms);
+    REQUIRE(started);
+    const auto begin = std::chrono::steady_clock::now();
+    REQUIRE(h.client().cancel_instance("w", "enough"));
+    REQUIRE(h.wait("w").is_failed());
+    for (int i = 0; i < 500 && !saw_cancel; ++i) std::this_thread::sleep_for(10ms);
+    CHECK(saw_cancel);
+    CHECK(std::chrono::steady_clock::now() - begin < 5s);
+    // The late result is dropped: the instance stays cancelled.
+    std::this_thread::sleep_for(100ms);
+    CHECK(h.client().get_orchestration_status("w").value().details().kind() == "Cancelled");
+  }
+}
