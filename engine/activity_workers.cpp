@@ -28,9 +28,8 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
   signals_->workers_wake.notify_all();
   // Running activities get `grace` to finish, then are asked to stop. The threads are joined
   // either way: activity code must return for the runtime to end.
-  const bool cancel = grace && !signals_->workers_done.wait_for(lock, *grace, [this] {
-    return signals_->workers_running == 0;
-  });
+  const bool cancel = grace && !signals_->workers_done.wait_for(
+                                   lock, *grace, [this] { return signals_->workers_running == 0; });
   lock.unlock();
   if (cancel) {
     signals_->cancel_activities->store(true);
@@ -86,9 +85,8 @@ void ActivityWorkers::main() {
     // Sleep until a commit enqueues activities; an expired lease needs no notice, so look
     // again after a lease period at the latest.
     std::unique_lock lock(signals_->mutex);
-    signals_->workers_wake.wait_for(lock, lease, [&] {
-      return signals_->stop_workers || signals_->activity_notices != seen;
-    });
+    signals_->workers_wake.wait_for(
+        lock, lease, [&] { return signals_->stop_workers || signals_->activity_notices != seen; });
   }
 }
 
@@ -113,15 +111,15 @@ void ActivityWorkers::run(QueuedActivity queued) {
   const Logger& logger = services_.logger;
   const Flag cancelled = track(item.instance_id);
   ActivityContext context(
-      ActivityContext::Info{item.instance_id, item.execution_id, item.orchestration_name,
-                            item.name, item.activity_id, item.attempt},
+      ActivityContext::Info{item.instance_id, item.execution_id, item.orchestration_name, item.name,
+                            item.activity_id, item.attempt},
       [&logger, &item](std::string_view level, std::string_view message) {
-        const LogLevel as = level == "error" ? LogLevel::Error
-                            : level == "warn" ? LogLevel::Warn
+        const LogLevel as = level == "error"   ? LogLevel::Error
+                            : level == "warn"  ? LogLevel::Warn
                             : level == "debug" ? LogLevel::Debug
                                                : LogLevel::Info;
-        logger.log(as, "[{} activity {} '{}'] {}", item.instance_id, item.activity_id,
-                   item.name, message);
+        logger.log(as, "[{} activity {} '{}'] {}", item.instance_id, item.activity_id, item.name,
+                   message);
       },
       cancelled);
   auto result = invoke(context, item);
@@ -144,10 +142,10 @@ void ActivityWorkers::run(QueuedActivity queued) {
   batch.instance_id = item.instance_id;
   batch.consumed_activities.push_back(queued.key);
   batch.messages.push_back(std::move(completion));
-  services_.store->commit(std::move(batch), [store = services_.store, key = queued.key](
-                                                 Result<void, Error> committed) {
-    if (!committed) store->release_activities({key});  // run it again: at least once
-  });
+  services_.store->commit(
+      std::move(batch), [store = services_.store, key = queued.key](Result<void, Error> committed) {
+        if (!committed) store->release_activities({key});  // run it again: at least once
+      });
 }
 
 }  // namespace duroxide::engine

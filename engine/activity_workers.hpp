@@ -2,14 +2,14 @@
 // ActivityWorkers: threads that run activities and commit their results.
 #pragma once
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
-#include <string>
-#include <unordered_map>
 #include <optional>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/services.hpp"

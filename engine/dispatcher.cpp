@@ -18,7 +18,9 @@ constexpr auto kRetryAfterError = std::chrono::seconds(1);
 
 Dispatcher::Dispatcher(const Services& services, std::vector<std::unique_ptr<Shard>>& shards,
                        std::shared_ptr<Signals> signals)
-    : services_(services), shards_(shards), signals_(std::move(signals)),
+    : services_(services),
+      shards_(shards),
+      signals_(std::move(signals)),
       thread_([this] { main(); }) {}
 
 Dispatcher::~Dispatcher() { stop(); }

@@ -59,8 +59,8 @@ Execution::Execution(ExecutionHost& host, std::uint64_t execution_id, std::strin
     throw std::invalid_argument("history does not begin with OrchestrationStarted");
   }
   const HistoryEvent& started = history_.front();
-  identity_ = ExecutionIdentity{std::move(instance_id), execution_id, started.name,
-                                started.version};
+  identity_ =
+      ExecutionIdentity{std::move(instance_id), execution_id, started.name, started.version};
   input_ = started.data;
   start_time_ = started.timestamp;
   next_event_id_ = history_.back().event_id + 1;
@@ -123,10 +123,9 @@ std::size_t Execution::schedule(OpKind kind, HistoryEvent wanted) {
     const std::string activity_input = kind == OpKind::Activity ? wanted.data : std::string();
     op.event_id = add_event(std::move(wanted));
     if (kind == OpKind::Activity) {
-      output_.activities.push_back(ActivityWorkItem{identity_.instance_id,
-                                                    identity_.execution_id, identity_.name,
-                                                    op.event_id, activity_name, activity_input,
-                                                    1});
+      output_.activities.push_back(ActivityWorkItem{identity_.instance_id, identity_.execution_id,
+                                                    identity_.name, op.event_id, activity_name,
+                                                    activity_input, 1});
     } else if (kind == OpKind::Timer) {
       OrchestratorMessage fired;
       fired.instance_id = identity_.instance_id;
@@ -160,8 +159,7 @@ void Execution::check_match(std::size_t position, const HistoryEvent& recorded,
   }
   if (!same) {
     diverged(fmt::format("call #{} {} does not match history, which recorded {} (event {})",
-                         position + 1, describe(wanted), describe(recorded),
-                         recorded.event_id));
+                         position + 1, describe(wanted), describe(recorded), recorded.event_id));
   }
 }
 
@@ -200,9 +198,7 @@ std::optional<Execution::Found> Execution::find_completion(const Op& op) const {
   return Found{done.event_id, DurableOutput{Kind::Activity, Err(done.data)}};
 }
 
-DurableOutput Execution::await(std::size_t index) {
-  return await_first({index}).second;
-}
+DurableOutput Execution::await(std::size_t index) { return await_first({index}).second; }
 
 std::pair<std::size_t, DurableOutput> Execution::await_first(
     const std::vector<std::size_t>& indexes) {
@@ -313,9 +309,9 @@ void Execution::apply(const HistoryEvent& event) {
     case EventKind::ActivityCompleted:
     case EventKind::ActivityFailed:
     case EventKind::TimerFired:
-      completions_.emplace(event.source_id,
-                           Completion{event.event_id, event.kind != EventKind::ActivityFailed,
-                                      event.data});
+      completions_.emplace(
+          event.source_id,
+          Completion{event.event_id, event.kind != EventKind::ActivityFailed, event.data});
       break;
     case EventKind::EventRaised:
       raised_[event.name].push_back(Completion{event.event_id, true, event.data});

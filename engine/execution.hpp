@@ -131,9 +131,9 @@ class Execution {
   enum class OpKind : std::uint8_t { Activity, Timer, Wait };
   struct Op {
     OpKind kind;
-    std::uint64_t event_id;       // the scheduling event
-    std::size_t wait_index = 0;   // Wait: this is the Nth wait for its name
-    std::string name;             // Wait: the event name
+    std::uint64_t event_id;      // the scheduling event
+    std::size_t wait_index = 0;  // Wait: this is the Nth wait for its name
+    std::string name;            // Wait: the event name
   };
   struct Completion {
     std::uint64_t event_id;  // position in history: earlier wins a select
@@ -148,8 +148,7 @@ class Execution {
   std::uint64_t add_event(HistoryEvent event);
   std::size_t schedule(OpKind kind, HistoryEvent scheduled);
   const HistoryEvent* next_recorded_schedule();
-  void check_match(std::size_t position, const HistoryEvent& recorded,
-                   const HistoryEvent& wanted);
+  void check_match(std::size_t position, const HistoryEvent& recorded, const HistoryEvent& wanted);
   void check_history_consumed();
   [[noreturn]] void diverged(std::string message);
   std::optional<Found> find_completion(const Op& op) const;
@@ -173,11 +172,11 @@ class Execution {
   std::uint64_t next_event_id_ = 1;
   bool replaying_ = false;
 
-  std::vector<Op> ops_;                                         // by call position
-  std::unordered_map<std::uint64_t, OpKind> scheduled_;         // by scheduling event id
-  std::unordered_map<std::uint64_t, Completion> completions_;   // by scheduling event id
+  std::vector<Op> ops_;                                              // by call position
+  std::unordered_map<std::uint64_t, OpKind> scheduled_;              // by scheduling event id
+  std::unordered_map<std::uint64_t, Completion> completions_;        // by scheduling event id
   std::unordered_map<std::string, std::vector<Completion>> raised_;  // events by name
-  std::unordered_map<std::string, std::size_t> waits_;          // waits scheduled by name
+  std::unordered_map<std::string, std::size_t> waits_;               // waits scheduled by name
   StepOutput output_;
   std::optional<std::string> divergence_;
   std::optional<std::string> custom_status_;

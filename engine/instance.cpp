@@ -140,8 +140,8 @@ void Instance::commit_step() {
   step_ = {};
   auto done = std::make_shared<boost::fibers::promise<Result<void, Error>>>();
   auto committed = done->get_future();
-  services_.store->commit(std::move(batch),
-                          [done](Result<void, Error> result) { done->set_value(std::move(result)); });
+  services_.store->commit(
+      std::move(batch), [done](Result<void, Error> result) { done->set_value(std::move(result)); });
   auto result = committed.get();
   if (!result) {
     services_.logger.log(LogLevel::Error, "instance '{}': commit failed: {}", id_,
@@ -216,9 +216,9 @@ const OrchestrationFn* Instance::resolve_function() {
   }
   const auto* fn = services_.orchestrations.find(identity.name, identity.version);
   if (fn == nullptr) {
-    finish_failed(ErrorDetails(ErrorCategory::Configuration, "MissingVersion",
-                               "'" + identity.name + "' version " + identity.version +
-                                   " is not registered"));
+    finish_failed(
+        ErrorDetails(ErrorCategory::Configuration, "MissingVersion",
+                     "'" + identity.name + "' version " + identity.version + " is not registered"));
   }
   return fn;
 }
@@ -319,8 +319,7 @@ void Instance::continue_as_new() {
 }
 
 void Instance::finish_failed(ErrorDetails details) {
-  services_.logger.log(LogLevel::Warn, "instance '{}' failed: {}", id_,
-                       details.display_message());
+  services_.logger.log(LogLevel::Warn, "instance '{}' failed: {}", id_, details.display_message());
   execution_->fail(details);
   const bool cancelled = details.kind() == "Cancelled";
   row_.state = InstanceState::Failed;

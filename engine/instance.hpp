@@ -61,13 +61,13 @@ class Instance final : public ExecutionHost {
   const Logger& logger() const override { return services_.logger; }
 
   [[noreturn]] void unwind();
-  void execute();                                          // Suspends.
+  void execute();                                             // Suspends.
   std::vector<OrchestratorMessage> take_messages(bool wait);  // Suspends.
-  void commit_step();                                      // Suspends.
-  bool begin(std::vector<OrchestratorMessage>& first);     // Suspends.
+  void commit_step();                                         // Suspends.
+  bool begin(std::vector<OrchestratorMessage>& first);        // Suspends.
   bool start_new(std::vector<OrchestratorMessage>& first);
   const OrchestrationFn* resolve_function();
-  void run_function(const OrchestrationFn* fn);            // Suspends.
+  void run_function(const OrchestrationFn* fn);  // Suspends.
   void finish(Result<std::string> result);
   void finish_failed(ErrorDetails details);
   void continue_as_new();
@@ -87,8 +87,8 @@ class Instance final : public ExecutionHost {
   std::unique_ptr<Execution> execution_;
   InstanceRecord row_;
   bool row_dirty_ = false;
-  StepOutput step_;                // produced since the last commit
-  std::vector<QueueKey> consumed_; // handed to the execution since the last commit
+  StepOutput step_;                                 // produced since the last commit
+  std::vector<QueueKey> consumed_;                  // handed to the execution since the last commit
   std::vector<OrchestratorMessage> deliver_first_;  // woke the instance; for its first turn
 };
 

@@ -5,8 +5,8 @@
 #include <functional>
 #include <string_view>
 
-#include <duroxide/runtime.hpp>
 #include <fmt/format.h>
+#include <duroxide/runtime.hpp>
 
 namespace duroxide::engine {
 

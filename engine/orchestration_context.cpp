@@ -41,8 +41,7 @@ std::uint64_t hash_text(std::string_view text) {
 }  // namespace
 
 Result<std::string> DurableFuture::into_activity() {
-  return expect(checked(execution_).await(index_), DurableOutput::Kind::Activity,
-                "into_activity()")
+  return expect(checked(execution_).await(index_), DurableOutput::Kind::Activity, "into_activity()")
       .result;
 }
 
@@ -51,15 +50,13 @@ void DurableFuture::into_timer() {
 }
 
 std::string DurableFuture::into_event() {
-  return expect(checked(execution_).await(index_), DurableOutput::Kind::External,
-                "into_event()")
+  return expect(checked(execution_).await(index_), DurableOutput::Kind::External, "into_event()")
       .result.value();
 }
 
 DurableOutput DurableFuture::get() { return checked(execution_).await(index_); }
 
-DurableFuture OrchestrationContext::schedule_activity(std::string_view name,
-                                                      std::string input) {
+DurableFuture OrchestrationContext::schedule_activity(std::string_view name, std::string input) {
   return execution_.schedule_activity(name, std::move(input));
 }
 

@@ -16,11 +16,13 @@ class Runtime::Impl {
  public:
   Impl(std::shared_ptr<Provider> store, ActivityRegistry activities,
        OrchestrationRegistry orchestrations, RuntimeOptions options)
-      : services_{std::move(store), std::move(activities), std::move(orchestrations), options,
-                  engine::Logger(options.log_level, options.log_sink),
-                  [this](const std::string& instance_id) {
-                    workers_->cancel_instance(instance_id);
-                  }} {}
+      : services_{
+            std::move(store),
+            std::move(activities),
+            std::move(orchestrations),
+            options,
+            engine::Logger(options.log_level, options.log_sink),
+            [this](const std::string& instance_id) { workers_->cancel_instance(instance_id); }} {}
 
   ~Impl() { shutdown(std::nullopt); }
 

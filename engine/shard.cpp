@@ -80,7 +80,8 @@ void Shard::on_instance_done(Instance& instance) {
   const std::string id = instance.id();
   auto inbox = instance.take_inbox();
   std::vector<QueueKey> held = instance.uncommitted_keys();
-  if (auto self = instances_.find(id); self != instances_.end() && self->second.get() == &instance) {
+  if (auto self = instances_.find(id);
+      self != instances_.end() && self->second.get() == &instance) {
     instances_.erase(self);
   }
   if (instance.failed() || !held.empty()) {

@@ -69,7 +69,7 @@ class Shard {
   boost::fibers::buffered_channel<Task> tasks_{1024};
   boost::fibers::pooled_fixedsize_stack stacks_;
   std::unordered_map<std::string, std::shared_ptr<Instance>> instances_;
-  std::list<Instance*> parked_;  // least recently parked first
+  std::list<Instance*> parked_;                         // least recently parked first
   std::unordered_map<std::string, unsigned> failures_;  // consecutive failures by instance
   boost::fibers::mutex live_mutex_;
   boost::fibers::condition_variable changed_;  // a fiber ended, or stopping_ was set

@@ -58,8 +58,7 @@ int main() {
     return 1;
   }
   if (!status->is_completed()) {
-    std::fprintf(stderr, "orchestration failed: %s\n",
-                 status->details().display_message().c_str());
+    std::fprintf(stderr, "orchestration failed: %s\n", status->details().display_message().c_str());
     return 1;
   }
   std::printf("%s\n", status->output().c_str());

@@ -181,8 +181,7 @@ void save(cereal::BinaryOutputArchive& ar, const HistoryEvent& event, std::uint3
 void load(storage::BoundedInputArchive& ar, HistoryEvent& event, std::uint32_t version) {
   storage::check_version(version, "HistoryEvent");
   ar(event.event_id);
-  get_enum(ar, event.kind, EventKind::OrchestrationStarted,
-           EventKind::OrchestrationContinuedAsNew);
+  get_enum(ar, event.kind, EventKind::OrchestrationStarted, EventKind::OrchestrationContinuedAsNew);
   ar(event.source_id, event.timestamp);
   get_enum(ar, event.category, ErrorCategory::Application, ErrorCategory::Poison);
   get_string(ar, event.name);

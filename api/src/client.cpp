@@ -59,8 +59,8 @@ struct ChangeCounter {
 
 }  // namespace
 
-Result<void, Error> Client::start_orchestration(std::string_view instance_id,
-                                                std::string_view name, std::string input) {
+Result<void, Error> Client::start_orchestration(std::string_view instance_id, std::string_view name,
+                                                std::string input) {
   // An empty version asks the runtime for the latest registered one when the instance starts.
   return start_orchestration_versioned(instance_id, name, {}, std::move(input));
 }
@@ -96,8 +96,8 @@ Result<void, Error> Client::start_orchestration_versioned(std::string_view insta
   return store_->commit_sync(std::move(batch));
 }
 
-Result<void, Error> Client::raise_event(std::string_view instance_id,
-                                        std::string_view event_name, std::string data) {
+Result<void, Error> Client::raise_event(std::string_view instance_id, std::string_view event_name,
+                                        std::string data) {
   if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) return r;
   if (auto r = check_text("event name", event_name, kMaxNameBytes); !r) return r;
   if (auto r = check_payload("event data", data); !r) return r;
@@ -134,8 +134,7 @@ Result<void, Error> Client::cancel_instance(std::string_view instance_id, std::s
   return store_->commit_sync(std::move(batch));
 }
 
-Result<OrchestrationStatus, Error> Client::get_orchestration_status(
-    std::string_view instance_id) {
+Result<OrchestrationStatus, Error> Client::get_orchestration_status(std::string_view instance_id) {
   if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) {
     return Err(r.error());
   }
@@ -175,8 +174,8 @@ Result<OrchestrationStatus, Error> Client::wait_for_orchestration(
     auto status = get_orchestration_status(instance_id);
     if (!status) return status;
     if (status->kind() == OrchestrationStatus::Kind::NotFound) {
-      return Err(Error{ErrorCode::NotFound,
-                       "instance '" + std::string(instance_id) + "' not found"});
+      return Err(
+          Error{ErrorCode::NotFound, "instance '" + std::string(instance_id) + "' not found"});
     }
     if (status->is_terminal()) return status;
     const auto now = std::chrono::steady_clock::now();

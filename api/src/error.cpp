@@ -6,16 +6,26 @@ namespace duroxide {
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::InvalidArgument: return "InvalidArgument";
-    case ErrorCode::NotFound: return "NotFound";
-    case ErrorCode::AlreadyExists: return "AlreadyExists";
-    case ErrorCode::Timeout: return "Timeout";
-    case ErrorCode::Corruption: return "Corruption";
-    case ErrorCode::IOError: return "IOError";
-    case ErrorCode::Incompatible: return "Incompatible";
-    case ErrorCode::Busy: return "Busy";
-    case ErrorCode::Cancelled: return "Cancelled";
-    case ErrorCode::Internal: return "Internal";
+    case ErrorCode::InvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::NotFound:
+      return "NotFound";
+    case ErrorCode::AlreadyExists:
+      return "AlreadyExists";
+    case ErrorCode::Timeout:
+      return "Timeout";
+    case ErrorCode::Corruption:
+      return "Corruption";
+    case ErrorCode::IOError:
+      return "IOError";
+    case ErrorCode::Incompatible:
+      return "Incompatible";
+    case ErrorCode::Busy:
+      return "Busy";
+    case ErrorCode::Cancelled:
+      return "Cancelled";
+    case ErrorCode::Internal:
+      return "Internal";
   }
   return "Unknown";
 }
@@ -29,10 +39,14 @@ std::string Error::to_string() const {
 
 std::string_view to_string(ErrorCategory category) {
   switch (category) {
-    case ErrorCategory::Application: return "application";
-    case ErrorCategory::Infrastructure: return "infrastructure";
-    case ErrorCategory::Configuration: return "configuration";
-    case ErrorCategory::Poison: return "poison";
+    case ErrorCategory::Application:
+      return "application";
+    case ErrorCategory::Infrastructure:
+      return "infrastructure";
+    case ErrorCategory::Configuration:
+      return "configuration";
+    case ErrorCategory::Poison:
+      return "poison";
   }
   return "unknown";
 }

@@ -32,8 +32,7 @@ TEST_SUITE("api.errors") {
     CHECK(client.start_orchestration("", "Wait", "").error().code == ErrorCode::InvalidArgument);
     CHECK(client.start_orchestration("x", "", "").error().code == ErrorCode::InvalidArgument);
     const std::string huge(kMaxInstanceIdBytes + 1, 'x');
-    CHECK(client.start_orchestration(huge, "Wait", "").error().code ==
-          ErrorCode::InvalidArgument);
+    CHECK(client.start_orchestration(huge, "Wait", "").error().code == ErrorCode::InvalidArgument);
     CHECK(client.raise_event("", "E", "").error().code == ErrorCode::InvalidArgument);
     CHECK(client.get_orchestration_status("").error().code == ErrorCode::InvalidArgument);
     const std::string payload(kMaxPayloadBytes + 1, 'p');

@@ -18,16 +18,15 @@ namespace {
 
 ActivityRegistry activities() {
   return ActivityRegistry::builder()
-      .register_activity("Greet", [](ActivityContext&, std::string name) {
-        return "Hello, " + name + "!";
-      })
-      .register_activity("Square", [](ActivityContext&, std::string n) {
-        const long v = std::stol(n);
-        return std::to_string(v * v);
-      })
-      .register_activity("Notify", [](ActivityContext& ctx, std::string) {
-        return "notified " + ctx.instance_id();
-      })
+      .register_activity("Greet",
+                         [](ActivityContext&, std::string name) { return "Hello, " + name + "!"; })
+      .register_activity("Square",
+                         [](ActivityContext&, std::string n) {
+                           const long v = std::stol(n);
+                           return std::to_string(v * v);
+                         })
+      .register_activity("Notify", [](ActivityContext& ctx,
+                                      std::string) { return "notified " + ctx.instance_id(); })
       .build();
 }
 
@@ -42,7 +41,8 @@ Result<std::string> chaining(OrchestrationContext& ctx, std::string input) {
 std::string fan_out(OrchestrationContext& ctx, std::string input) {
   const int n = std::stoi(input);
   std::vector<DurableFuture> squares;
-  for (int i = 1; i <= n; ++i) squares.push_back(ctx.schedule_activity("Square", std::to_string(i)));
+  for (int i = 1; i <= n; ++i)
+    squares.push_back(ctx.schedule_activity("Square", std::to_string(i)));
   long sum = 0;
   for (auto& out : ctx.join(std::move(squares))) sum += std::stol(out.result.value());
   return std::to_string(sum);

@@ -44,20 +44,18 @@ Harness shop() {
   auto orchestrations =
       OrchestrationRegistry::builder()
           .register_orchestration(
-              "Checkout", typed_orchestration<std::vector<Order>, Receipt>(
-                              [](OrchestrationContext& ctx, std::vector<Order> orders) {
-                                Receipt receipt;
-                                for (const auto& order : orders) {
-                                  auto price =
-                                      schedule_activity_typed<double>(ctx, "Price", order)
-                                          .into_activity();
-                                  receipt.lines.push_back(order.item + ": " +
-                                                          (price ? std::to_string(*price)
-                                                                 : price.error()));
-                                  receipt.total += price.value_or(0);
-                                }
-                                return receipt;
-                              }))
+              "Checkout",
+              typed_orchestration<std::vector<Order>, Receipt>([](OrchestrationContext& ctx,
+                                                                  std::vector<Order> orders) {
+                Receipt receipt;
+                for (const auto& order : orders) {
+                  auto price = schedule_activity_typed<double>(ctx, "Price", order).into_activity();
+                  receipt.lines.push_back(order.item + ": " +
+                                          (price ? std::to_string(*price) : price.error()));
+                  receipt.total += price.value_or(0);
+                }
+                return receipt;
+              }))
           .build();
   return Harness(activities, orchestrations);
 }

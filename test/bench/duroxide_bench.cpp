@@ -46,19 +46,18 @@ int hello(const Options& options) {
   LmdbOptions store_options;
   store_options.sync = options.sync;
   auto store = LmdbProvider::open_temporary(store_options).value();
-  auto activities = ActivityRegistry::builder()
-                        .register_activity("Greet", [](ActivityContext&, std::string name) {
-                          return "Hello, " + name + "!";
-                        })
-                        .build();
+  auto activities =
+      ActivityRegistry::builder()
+          .register_activity(
+              "Greet", [](ActivityContext&, std::string name) { return "Hello, " + name + "!"; })
+          .build();
   auto orchestrations =
       OrchestrationRegistry::builder()
-          .register_orchestration("Hello",
-                                  [](OrchestrationContext& ctx, std::string name) {
-                                    return ctx.schedule_activity("Greet", name)
-                                        .into_activity()
-                                        .value();
-                                  })
+          .register_orchestration(
+              "Hello",
+              [](OrchestrationContext& ctx, std::string name) {
+                return ctx.schedule_activity("Greet", name).into_activity().value();
+              })
           .build();
   RuntimeOptions runtime_options;
   runtime_options.log_level = LogLevel::Error;
@@ -76,7 +75,8 @@ int hello(const Options& options) {
   }
   for (auto& thread : threads) thread.join();
   for (int i = 0; i < options.n; ++i) {
-    auto status = client.wait_for_orchestration("hello-" + std::to_string(i), std::chrono::minutes(5));
+    auto status =
+        client.wait_for_orchestration("hello-" + std::to_string(i), std::chrono::minutes(5));
     if (!status || status->output() != "Hello, bench!") {
       std::fprintf(stderr, "hello-%d did not complete\n", i);
       return 1;

@@ -92,7 +92,8 @@ TEST_SUITE("crash") {
                                                crash::scenario_orchestrations(), options);
     Client client(store);
     for (int i = 0; i < kInstances; ++i) {
-      auto status = client.wait_for_orchestration(crash::instance_name(i), std::chrono::seconds(60));
+      auto status =
+          client.wait_for_orchestration(crash::instance_name(i), std::chrono::seconds(60));
       REQUIRE(status.has_value());
       REQUIRE(status->is_completed());
       CHECK(status->output() == crash::expected_output(std::to_string(i)));

@@ -43,17 +43,16 @@ TEST_SUITE("engine.cancel") {
   }
 
   TEST_CASE("a cancel that arrives while the code swallows exceptions still ends it") {
-    auto orchestrations =
-        OrchestrationRegistry::builder()
-            .register_orchestration("Stubborn",
-                                    [](OrchestrationContext& ctx, std::string) {
-                                      try {
-                                        ctx.schedule_wait("Never").into_event();
-                                      } catch (...) {
-                                      }
-                                      return std::string("ignored the cancel");
-                                    })
-            .build();
+    auto orchestrations = OrchestrationRegistry::builder()
+                              .register_orchestration("Stubborn",
+                                                      [](OrchestrationContext& ctx, std::string) {
+                                                        try {
+                                                          ctx.schedule_wait("Never").into_event();
+                                                        } catch (...) {
+                                                        }
+                                                        return std::string("ignored the cancel");
+                                                      })
+                              .build();
     Harness h(ActivityRegistry::builder().build(), orchestrations);
     h.client().start_orchestration("s", "Stubborn", "").value();
     std::this_thread::sleep_for(100ms);
@@ -64,12 +63,11 @@ TEST_SUITE("engine.cancel") {
   }
 
   TEST_CASE("cancelling a finished instance does nothing; a missing one is NotFound") {
-    auto orchestrations = OrchestrationRegistry::builder()
-                              .register_orchestration("Quick",
-                                                      [](OrchestrationContext&, std::string) {
-                                                        return std::string("done");
-                                                      })
-                              .build();
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration(
+                "Quick", [](OrchestrationContext&, std::string) { return std::string("done"); })
+            .build();
     Harness h(ActivityRegistry::builder().build(), orchestrations);
     REQUIRE(h.run("q", "Quick", "").is_completed());
     CHECK(h.client().cancel_instance("q", "late"));
@@ -97,12 +95,11 @@ TEST_SUITE("engine.cancel") {
             .build();
     auto orchestrations =
         OrchestrationRegistry::builder()
-            .register_orchestration("Work",
-                                    [](OrchestrationContext& ctx, std::string) {
-                                      return ctx.schedule_activity("Long", "")
-                                          .into_activity()
-                                          .value();
-                                    })
+            .register_orchestration(
+                "Work",
+                [](OrchestrationContext& ctx, std::string) {
+                  return ctx.schedule_activity("Long", "").into_activity().value();
+                })
             .build();
     Harness h(activities, orchestrations);
     h.client().start_orchestration("w", "Work", "").value();

@@ -61,13 +61,13 @@ TEST_SUITE("engine.continue_as_new") {
   TEST_CASE("events raised but not received carry over to the next execution") {
     auto orchestrations =
         OrchestrationRegistry::builder()
-            .register_orchestration("Carry",
-                                    [](OrchestrationContext& ctx,
-                                       std::string input) -> Result<std::string> {
-                                      auto data = ctx.schedule_wait("A").into_event();
-                                      if (input.empty()) return ctx.continue_as_new("first " + data);
-                                      return input + ", then " + data;
-                                    })
+            .register_orchestration(
+                "Carry",
+                [](OrchestrationContext& ctx, std::string input) -> Result<std::string> {
+                  auto data = ctx.schedule_wait("A").into_event();
+                  if (input.empty()) return ctx.continue_as_new("first " + data);
+                  return input + ", then " + data;
+                })
             .build();
     Harness h(no_activities(), orchestrations);
     h.client().start_orchestration("carry", "Carry", "").value();

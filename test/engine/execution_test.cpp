@@ -169,7 +169,7 @@ TEST_SUITE("engine.execution") {
     CHECK(chain(ctx) == "x,y");
     host.record(execution.take_output());
     CHECK_FALSE(execution.is_replaying());
-    CHECK(host.waits == 1);  // only the live wait for B
+    CHECK(host.waits == 1);             // only the live wait for B
     REQUIRE(host.history.size() == 2);  // the new turn: marker and B's completion
     CHECK(host.history[0].event_id == 6);
   }
@@ -336,5 +336,4 @@ TEST_SUITE("engine.execution") {
     // The code ran up to B's wait before the restart; only what follows B's result is new.
     CHECK(flags == std::vector<bool>{true, true, false});
   }
-
 }

@@ -24,12 +24,13 @@ namespace {
 ActivityRegistry echo_activities() {
   return ActivityRegistry::builder()
       .register_activity("Echo", [](ActivityContext&, std::string in) { return in; })
-      .register_activity("Fail", [](ActivityContext&, std::string in) -> Result<std::string> {
-        return Err("failed: " + in);
-      })
-      .register_activity("Throw", [](ActivityContext&, std::string) -> std::string {
-        throw std::runtime_error("thrown");
-      })
+      .register_activity("Fail",
+                         [](ActivityContext&, std::string in) -> Result<std::string> {
+                           return Err("failed: " + in);
+                         })
+      .register_activity(
+          "Throw",
+          [](ActivityContext&, std::string) -> std::string { throw std::runtime_error("thrown"); })
       .build();
 }
 
@@ -134,19 +135,20 @@ TEST_SUITE("engine.runtime") {
   TEST_CASE("failures of the orchestration itself are durable with category and kind") {
     auto orchestrations =
         OrchestrationRegistry::builder()
-            .register_orchestration("Err", [](OrchestrationContext&,
-                                              std::string) -> Result<std::string> {
-              return Err("bad input");
-            })
+            .register_orchestration("Err",
+                                    [](OrchestrationContext&, std::string) -> Result<std::string> {
+                                      return Err("bad input");
+                                    })
             .register_orchestration("Question",
                                     [](OrchestrationContext& ctx, std::string) {
                                       return ctx.schedule_activity("Fail", "q")
                                           .into_activity()
                                           .value();  // throws ResultError
                                     })
-            .register_orchestration("Panic", [](OrchestrationContext&, std::string) -> std::string {
-              throw std::runtime_error("boom");
-            })
+            .register_orchestration("Panic",
+                                    [](OrchestrationContext&, std::string) -> std::string {
+                                      throw std::runtime_error("boom");
+                                    })
             .build();
     Harness h(echo_activities(), orchestrations);
     auto err = h.run("err", "Err", "");
@@ -169,14 +171,13 @@ TEST_SUITE("engine.runtime") {
   }
 
   TEST_CASE("a durable timer waits at least its delay") {
-    auto orchestrations =
-        OrchestrationRegistry::builder()
-            .register_orchestration("Sleep",
-                                    [](OrchestrationContext& ctx, std::string) {
-                                      ctx.schedule_timer(300ms).into_timer();
-                                      return std::string("woke");
-                                    })
-            .build();
+    auto orchestrations = OrchestrationRegistry::builder()
+                              .register_orchestration("Sleep",
+                                                      [](OrchestrationContext& ctx, std::string) {
+                                                        ctx.schedule_timer(300ms).into_timer();
+                                                        return std::string("woke");
+                                                      })
+                              .build();
     Harness h(echo_activities(), orchestrations);
     const auto begin = std::chrono::steady_clock::now();
     auto status = h.run("t", "Sleep", "");
@@ -232,8 +233,8 @@ TEST_SUITE("engine.runtime") {
 
   TEST_CASE("a second runtime on the same store is refused with Busy") {
     Harness h(echo_activities(), OrchestrationRegistry::builder().build());
-    auto second = Runtime::try_start(h.store(), echo_activities(),
-                                     OrchestrationRegistry::builder().build());
+    auto second =
+        Runtime::try_start(h.store(), echo_activities(), OrchestrationRegistry::builder().build());
     REQUIRE_FALSE(second.has_value());
     CHECK(second.error().code == ErrorCode::Busy);
     CHECK_THROWS_AS(Runtime::start_with_store(h.store(), echo_activities(),
@@ -273,7 +274,6 @@ TEST_SUITE("engine.runtime") {
     CHECK(after.back().kind == EventKind::OrchestrationFailed);
   }
 }
-
 
 TEST_SUITE("engine.runtime") {
   TEST_CASE("an idle runtime with parked instances and a pending timer uses no CPU") {
@@ -320,12 +320,11 @@ TEST_SUITE("engine.runtime") {
             .build();
     auto orchestrations =
         OrchestrationRegistry::builder()
-            .register_orchestration("Long",
-                                    [](OrchestrationContext& ctx, std::string) {
-                                      return ctx.schedule_activity("Patient", "")
-                                          .into_activity()
-                                          .value();
-                                    })
+            .register_orchestration(
+                "Long",
+                [](OrchestrationContext& ctx, std::string) {
+                  return ctx.schedule_activity("Patient", "").into_activity().value();
+                })
             .build();
     auto store = LmdbProvider::open_temporary().value();
     auto runtime = Runtime::start_with_options(store, activities, orchestrations, quiet_options());
@@ -346,24 +345,27 @@ TEST_SUITE("engine.runtime") {
 }
 
 TEST_SUITE("engine.faults") {
-  TEST_CASE("a failed step commit is retried from the store, even if the code swallows the unwind") {
+  TEST_CASE(
+      "a failed step commit is retried from the store, even if the code swallows the unwind") {
     auto orchestrations =
         OrchestrationRegistry::builder()
-            .register_orchestration("Stubborn",
-                                    [](OrchestrationContext& ctx, std::string) {
-                                      std::string a = "lost";
-                                      try {
-                                        a = ctx.schedule_activity("Echo", "a").into_activity().value();
-                                      } catch (...) {
-                                        // Swallows everything, the engine's unwind included.
-                                      }
-                                      auto b = ctx.schedule_activity("Echo", "b").into_activity();
-                                      return a + b.value_or("?");
-                                    })
+            .register_orchestration(
+                "Stubborn",
+                [](OrchestrationContext& ctx, std::string) {
+                  std::string a = "lost";
+                  try {
+                    a = ctx.schedule_activity("Echo", "a").into_activity().value();
+                  } catch (...) {
+                    // Swallows everything, the engine's unwind included.
+                  }
+                  auto b = ctx.schedule_activity("Echo", "b").into_activity();
+                  return a + b.value_or("?");
+                })
             .build();
     auto store = LmdbProvider::open_temporary().value();
     auto faulty = std::make_shared<testlib::FaultyProvider>(store, [](const WriteBatch& batch) {
-      return !batch.history.empty() && batch.history.front().kind == EventKind::OrchestrationStarted;
+      return !batch.history.empty() &&
+             batch.history.front().kind == EventKind::OrchestrationStarted;
     });
     auto runtime =
         Runtime::start_with_options(faulty, echo_activities(), orchestrations, quiet_options());
@@ -384,13 +386,14 @@ TEST_SUITE("engine.faults") {
   TEST_CASE("a timer of milliseconds::max() never fires and does not make the dispatcher spin") {
     auto orchestrations =
         OrchestrationRegistry::builder()
-            .register_orchestration("Forever",
-                                    [](OrchestrationContext& ctx, std::string) {
-                                      auto never = ctx.schedule_timer(std::chrono::milliseconds::max());
-                                      auto go = ctx.schedule_wait("Go");
-                                      auto [index, out] = ctx.select2(std::move(never), std::move(go));
-                                      return std::to_string(index);
-                                    })
+            .register_orchestration(
+                "Forever",
+                [](OrchestrationContext& ctx, std::string) {
+                  auto never = ctx.schedule_timer(std::chrono::milliseconds::max());
+                  auto go = ctx.schedule_wait("Go");
+                  auto [index, out] = ctx.select2(std::move(never), std::move(go));
+                  return std::to_string(index);
+                })
             .build();
     Harness h(echo_activities(), orchestrations);
     h.client().start_orchestration("forever", "Forever", "").value();

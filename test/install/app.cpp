@@ -12,15 +12,15 @@ using namespace duroxide;
 int main() {
   auto store = LmdbProvider::open_temporary();
   if (!store) return 1;
-  auto activities = ActivityRegistry::builder()
-                        .register_activity("Greet",
-                                           [](ActivityContext& ctx, std::string name)
-                                               -> Result<std::string> {
-                                             if (name.empty()) return Err("no name");
-                                             ctx.trace_info("greeting");
-                                             return "Hello, " + name + "!";
-                                           })
-                        .build();
+  auto activities =
+      ActivityRegistry::builder()
+          .register_activity("Greet",
+                             [](ActivityContext& ctx, std::string name) -> Result<std::string> {
+                               if (name.empty()) return Err("no name");
+                               ctx.trace_info("greeting");
+                               return "Hello, " + name + "!";
+                             })
+          .build();
   auto orchestrations =
       OrchestrationRegistry::builder()
           .register_orchestration(

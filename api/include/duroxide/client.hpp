@@ -34,8 +34,8 @@ class Client {
                                           std::string input);
   /// Same, pinned to `version`.
   Result<void, Error> start_orchestration_versioned(std::string_view instance_id,
-                                                    std::string_view name,
-                                                    std::string_view version, std::string input);
+                                                    std::string_view name, std::string_view version,
+                                                    std::string input);
   /// Delivers event `event_name` with `data` to the instance, durably. Events are buffered:
   /// a wait scheduled later still receives it. Returns: NotFound for a missing instance.
   Result<void, Error> raise_event(std::string_view instance_id, std::string_view event_name,

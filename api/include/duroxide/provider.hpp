@@ -19,17 +19,17 @@ using TimestampMs = std::int64_t;
 
 /// What a history event records. Values are stored on disk: append only, never renumber.
 enum class EventKind : std::uint8_t {
-  OrchestrationStarted = 1,    ///< name, version, data = input, timestamp = start; opens turn 1
-  TurnStarted = 2,             ///< timestamp = the turn's utc_now(); opens every later turn
-  ActivityScheduled = 3,       ///< name, data = input
-  ActivityCompleted = 4,       ///< source_id, data = output
-  ActivityFailed = 5,          ///< source_id, data = error message
-  TimerCreated = 6,            ///< timestamp = when it fires
-  TimerFired = 7,              ///< source_id
-  EventSubscribed = 8,         ///< name: a schedule_wait(name) call
-  EventRaised = 9,             ///< name, data
-  OrchestrationCompleted = 10, ///< data = output
-  OrchestrationFailed = 11,    ///< category, name = kind, data = message
+  OrchestrationStarted = 1,     ///< name, version, data = input, timestamp = start; opens turn 1
+  TurnStarted = 2,              ///< timestamp = the turn's utc_now(); opens every later turn
+  ActivityScheduled = 3,        ///< name, data = input
+  ActivityCompleted = 4,        ///< source_id, data = output
+  ActivityFailed = 5,           ///< source_id, data = error message
+  TimerCreated = 6,             ///< timestamp = when it fires
+  TimerFired = 7,               ///< source_id
+  EventSubscribed = 8,          ///< name: a schedule_wait(name) call
+  EventRaised = 9,              ///< name, data
+  OrchestrationCompleted = 10,  ///< data = output
+  OrchestrationFailed = 11,     ///< category, name = kind, data = message
   OrchestrationContinuedAsNew = 12,  ///< data = the input of the next execution
 };
 
@@ -104,8 +104,8 @@ struct InstanceRecord {
 
   friend bool operator==(const InstanceRecord& a, const InstanceRecord& b) {
     return a.instance_id == b.instance_id && a.name == b.name && a.version == b.version &&
-           a.state == b.state && a.execution_id == b.execution_id &&
-           a.created_at == b.created_at && a.updated_at == b.updated_at && a.output == b.output &&
+           a.state == b.state && a.execution_id == b.execution_id && a.created_at == b.created_at &&
+           a.updated_at == b.updated_at && a.output == b.output &&
            a.error.category() == b.error.category() && a.error.kind() == b.error.kind() &&
            a.error.message() == b.error.message() && a.custom_status == b.custom_status &&
            a.parent_id == b.parent_id;
@@ -141,7 +141,7 @@ struct WriteBatch {
   Precondition precondition = Precondition::None;
   std::optional<InstanceRecord> instance;  ///< row to write (replaces the old one)
   std::uint64_t execution_id = 0;          ///< execution that `history` belongs to
-  std::vector<HistoryEvent> history;       ///< appended; an event id already present fails the batch
+  std::vector<HistoryEvent> history;  ///< appended; an event id already present fails the batch
   std::vector<QueueKey> consumed_messages;    ///< removed from the orchestrator queue
   std::vector<QueueKey> consumed_activities;  ///< removed from the worker queue
   std::vector<OrchestratorMessage> messages;  ///< enqueued at their visible_at
@@ -158,8 +158,8 @@ struct ChangeNotice {
   bool messages = false;    ///< orchestrator messages were enqueued
   bool activities = false;  ///< activities were enqueued (or leases released)
   std::optional<TimestampMs> earliest_visible_at;  ///< earliest visible_at among new messages
-  bool instances = false;   ///< instance rows were written (a status may have changed)
-  bool foreign = false;  ///< another process changed the store: anything may have changed
+  bool instances = false;  ///< instance rows were written (a status may have changed)
+  bool foreign = false;    ///< another process changed the store: anything may have changed
 };
 
 /// Storage of instances, histories and queues. Implemented by LmdbProvider; a user may

@@ -31,8 +31,8 @@ class ActivityRegistry {
     /// Result<std::string>.
     template <class F>
     Builder& register_activity(std::string name, F fn) {
-      return add(std::move(name), ActivityFn([fn = std::move(fn)](ActivityContext& ctx,
-                                                                  std::string input) mutable {
+      return add(std::move(name),
+                 ActivityFn([fn = std::move(fn)](ActivityContext& ctx, std::string input) mutable {
                    return Result<std::string>(fn(ctx, std::move(input)));
                  }));
     }
@@ -75,10 +75,10 @@ class OrchestrationRegistry {
     template <class F>
     Builder& register_versioned(std::string name, std::string version, F fn) {
       return add(std::move(name), std::move(version),
-                 OrchestrationFn([fn = std::move(fn)](OrchestrationContext& ctx,
-                                                      std::string input) mutable {
-                   return Result<std::string>(fn(ctx, std::move(input)));
-                 }));
+                 OrchestrationFn(
+                     [fn = std::move(fn)](OrchestrationContext& ctx, std::string input) mutable {
+                       return Result<std::string>(fn(ctx, std::move(input)));
+                     }));
     }
     /// Throws std::invalid_argument if a name and version are registered twice, or a name or
     /// version is empty.

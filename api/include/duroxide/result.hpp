@@ -16,7 +16,7 @@ struct Err {
   E error;
   explicit Err(E e) : error(std::move(e)) {}
 };
-Err(const char*) -> Err<std::string>;
+Err(const char*)->Err<std::string>;
 
 /// Thrown by Result::value() when the Result holds an error. what() is the error as text.
 /// Inside an orchestration an uncaught ResultError fails the orchestration with kind
@@ -64,16 +64,15 @@ class Result {
   /// Implicit from anything T is constructible from: `return "text";` works for
   /// Result<std::string>.
   template <class U>
-    requires(std::is_constructible_v<T, U&&> &&
-             !detail::is_err<std::remove_cvref_t<U>>::value &&
-             !detail::is_result<std::remove_cvref_t<U>>::value)
-  Result(U&& value)  // NOLINT(google-explicit-constructor)
+  requires(std::is_constructible_v<T, U&&> && !detail::is_err<std::remove_cvref_t<U>>::value &&
+           !detail::is_result<std::remove_cvref_t<U>>::value)
+      Result(U&& value)  // NOLINT(google-explicit-constructor)
       : rep_(std::in_place_index<0>, std::forward<U>(value)) {}
 
   /// Implicit from Err<U> when E is constructible from U.
   template <class U>
-    requires std::is_constructible_v<E, U&&>
-  Result(Err<U> err)  // NOLINT(google-explicit-constructor)
+  requires std::is_constructible_v<E, U&&> Result(
+      Err<U> err)  // NOLINT(google-explicit-constructor)
       : rep_(std::in_place_index<1>, std::move(err.error)) {}
 
   bool has_value() const { return rep_.index() == 0; }
@@ -109,8 +108,8 @@ class Result<void, E> {
   Result() = default;
 
   template <class U>
-    requires std::is_constructible_v<E, U&&>
-  Result(Err<U> err)  // NOLINT(google-explicit-constructor)
+  requires std::is_constructible_v<E, U&&> Result(
+      Err<U> err)  // NOLINT(google-explicit-constructor)
       : error_(std::move(err.error)), failed_(true) {}
 
   bool has_value() const { return !failed_; }

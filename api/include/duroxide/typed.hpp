@@ -65,22 +65,22 @@ Result<T> from_json(const Result<std::string>& result) {
 /// An input that does not decode fails the activity.
 template <class In, class Out, class F>
 auto typed_activity(F fn) {
-  return [fn = std::move(fn)](ActivityContext& ctx, std::string input) mutable
-         -> Result<std::string> {
-    auto in = from_json<In>(input);
-    if (!in) return Err(in.error());
-    Result<Out> out = fn(ctx, std::move(*in));
-    if (!out) return Err(out.error());
-    return to_json(*out);
-  };
+  return
+      [fn = std::move(fn)](ActivityContext& ctx, std::string input) mutable -> Result<std::string> {
+        auto in = from_json<In>(input);
+        if (!in) return Err(in.error());
+        Result<Out> out = fn(ctx, std::move(*in));
+        if (!out) return Err(out.error());
+        return to_json(*out);
+      };
 }
 
 /// Adapts `fn`, any callable (OrchestrationContext&, In) returning Out or Result<Out>, into an
 /// orchestration over JSON payloads. An input that does not decode fails the orchestration.
 template <class In, class Out, class F>
 auto typed_orchestration(F fn) {
-  return [fn = std::move(fn)](OrchestrationContext& ctx, std::string input) mutable
-         -> Result<std::string> {
+  return [fn = std::move(fn)](OrchestrationContext& ctx,
+                              std::string input) mutable -> Result<std::string> {
     auto in = from_json<In>(input);
     if (!in) return Err(in.error());
     Result<Out> out = fn(ctx, std::move(*in));
