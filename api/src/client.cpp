@@ -50,6 +50,22 @@ OrchestrationStatus status_of(const InstanceRecord& row) {
   return OrchestrationStatus::running(row.custom_status);
 }
 
+// A message for the current execution of an existing instance (NotFound otherwise).
+WriteBatch message_batch(std::string_view instance_id, MessageKind kind, std::string_view name,
+                         std::string data) {
+  WriteBatch batch;
+  batch.instance_id = std::string(instance_id);
+  batch.precondition = WriteBatch::Precondition::InstancePresent;
+  OrchestratorMessage message;
+  message.instance_id = batch.instance_id;
+  message.kind = kind;
+  message.visible_at = now_ms();
+  message.name = std::string(name);
+  message.data = std::move(data);
+  batch.messages.push_back(std::move(message));
+  return batch;
+}
+
 // Counts commits seen by a subscription; shared so a late listener call stays safe.
 struct ChangeCounter {
   std::mutex mutex;
@@ -102,17 +118,8 @@ Result<void, Error> Client::raise_event(std::string_view instance_id, std::strin
   if (auto r = check_text("event name", event_name, kMaxNameBytes); !r) return r;
   if (auto r = check_payload("event data", data); !r) return r;
 
-  WriteBatch batch;
-  batch.instance_id = std::string(instance_id);
-  batch.precondition = WriteBatch::Precondition::InstancePresent;
-  OrchestratorMessage event;
-  event.instance_id = batch.instance_id;
-  event.kind = MessageKind::ExternalEvent;
-  event.visible_at = now_ms();
-  event.name = std::string(event_name);
-  event.data = std::move(data);
-  batch.messages.push_back(std::move(event));
-  return store_->commit_sync(std::move(batch));
+  return store_->commit_sync(
+      message_batch(instance_id, MessageKind::ExternalEvent, event_name, std::move(data)));
 }
 
 Result<void, Error> Client::cancel_instance(std::string_view instance_id, std::string reason) {
@@ -122,16 +129,8 @@ Result<void, Error> Client::cancel_instance(std::string_view instance_id, std::s
   if (!row) return Err(row.error());
   if (row->state != InstanceState::Running) return {};  // finished: nothing to cancel
 
-  WriteBatch batch;
-  batch.instance_id = std::string(instance_id);
-  batch.precondition = WriteBatch::Precondition::InstancePresent;
-  OrchestratorMessage cancel;
-  cancel.instance_id = batch.instance_id;
-  cancel.kind = MessageKind::CancelRequested;
-  cancel.visible_at = now_ms();
-  cancel.data = std::move(reason);
-  batch.messages.push_back(std::move(cancel));
-  return store_->commit_sync(std::move(batch));
+  return store_->commit_sync(
+      message_batch(instance_id, MessageKind::CancelRequested, {}, std::move(reason)));
 }
 
 Result<OrchestrationStatus, Error> Client::get_orchestration_status(std::string_view instance_id) {
