@@ -206,21 +206,25 @@ bool Instance::start_new(std::vector<OrchestratorMessage>& first) {
   return true;
 }
 
+// A function that is not registered may be on its way (a rolling upgrade): the instance is
+// retried with the shard's back-off a few times before it fails.
 const OrchestrationFn* Instance::resolve_function() {
   const auto& identity = execution_->identity();
-  if (identity.version.empty()) {
-    // TODO(#3): retry with a bounded back-off, so a rolling upgrade can still register it.
-    finish_failed(ErrorDetails(ErrorCategory::Configuration, "UnregisteredOrchestration",
-                               "'" + identity.name + "' is not registered"));
-    return nullptr;
+  const bool named = !identity.version.empty();  // an empty version: the name is unknown
+  if (named) {
+    if (const auto* fn = services_.orchestrations.find(identity.name, identity.version)) return fn;
   }
-  const auto* fn = services_.orchestrations.find(identity.name, identity.version);
-  if (fn == nullptr) {
-    finish_failed(
-        ErrorDetails(ErrorCategory::Configuration, "MissingVersion",
-                     "'" + identity.name + "' version " + identity.version + " is not registered"));
+  const std::string what =
+      named ? "'" + identity.name + "' version " + identity.version : "'" + identity.name + "'";
+  if (shard_.failures(id_) < services_.options.unregistered_retries) {
+    services_.logger.log(LogLevel::Warn, "instance '{}': {} is not registered", id_, what);
+    failed_ = true;
+    unwind();
   }
-  return fn;
+  finish_failed(ErrorDetails(ErrorCategory::Configuration,
+                             named ? "MissingVersion" : "UnregisteredOrchestration",
+                             what + " is not registered"));
+  return nullptr;
 }
 
 void Instance::run_function(const OrchestrationFn* fn) {

@@ -49,6 +49,11 @@ class Shard {
   void park(Instance& instance);
   void unpark(Instance& instance);
   void on_instance_done(Instance& instance);
+  /// Returns: how often the instance failed in a row (it is retried with a back-off).
+  unsigned failures(const std::string& instance_id) const {
+    auto it = failures_.find(instance_id);
+    return it == failures_.end() ? 0 : it->second;
+  }
 
  private:
   struct Task {

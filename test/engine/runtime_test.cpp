@@ -150,7 +150,9 @@ TEST_SUITE("engine.runtime") {
                                       throw std::runtime_error("boom");
                                     })
             .build();
-    Harness h(echo_activities(), orchestrations);
+    auto options = quiet_options();
+    options.unregistered_retries = 1;  // keeps the unregistered case short
+    Harness h(echo_activities(), orchestrations, options);
     auto err = h.run("err", "Err", "");
     REQUIRE(err.is_failed());
     CHECK(err.details().category() == ErrorCategory::Application);
@@ -433,5 +435,41 @@ TEST_SUITE("engine.runtime") {
     auto done = h.wait("steps");
     REQUIRE(done.is_completed());
     CHECK(done.custom_status() == "approved by Ada");
+  }
+}
+
+TEST_SUITE("engine.runtime") {
+  TEST_CASE("an unregistered orchestration is retried with back-off, so an upgrade can bring it") {
+    auto late =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Late",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      return "ran at version " + ctx.orchestration_version();
+                                    })
+            .build();
+    auto store = LmdbProvider::open_temporary().value();
+    auto old_code = Runtime::start_with_options(
+        store, echo_activities(), OrchestrationRegistry::builder().build(), quiet_options());
+    Client client(store);
+    client.start_orchestration("late", "Late", "").value();
+    std::this_thread::sleep_for(250ms);  // a couple of failed attempts
+    CHECK(client.get_orchestration_status("late").value().is_running());
+    old_code->shutdown();
+    auto new_code = Runtime::start_with_options(store, echo_activities(), late, quiet_options());
+    auto status = client.wait_for_orchestration("late", 10s).value();
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "ran at version 1.0.0");
+  }
+
+  TEST_CASE("an orchestration that never gets registered fails after the retries") {
+    auto options = quiet_options();
+    options.unregistered_retries = 3;  // back-offs of 100, 200 and 400 ms
+    Harness h(echo_activities(), OrchestrationRegistry::builder().build(), options);
+    const auto begin = std::chrono::steady_clock::now();
+    auto status = h.run("never", "Never", "");
+    CHECK(std::chrono::steady_clock::now() - begin >= 600ms);
+    REQUIRE(status.is_failed());
+    CHECK(status.details().category() == ErrorCategory::Configuration);
+    CHECK(status.details().kind() == "UnregisteredOrchestration");
   }
 }

@@ -37,6 +37,11 @@ struct RuntimeOptions {
   /// How long an activity may run before its item is handed out again (attempt + 1);
   /// at least 1 s.
   std::chrono::milliseconds activity_lease{std::chrono::minutes(5)};
+  /// How often an instance whose orchestration (or pinned version) is not registered is
+  /// retried before it fails as UnregisteredOrchestration / MissingVersion. Retries back off,
+  /// doubling from 100 ms (5 retries wait about 3 s in all), so that a rolling upgrade can
+  /// still bring the code.
+  unsigned unregistered_retries = 5;
   /// Lines below this level are dropped.
   LogLevel log_level = LogLevel::Info;
   /// Where log lines go (from any thread). Default: standard error.
