@@ -32,8 +32,8 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
                                    lock, *grace, [this] { return signals_->workers_running == 0; });
   lock.unlock();
   if (cancel) {
+    std::lock_guard running(running_mutex_);  // the same lock as track(): none is missed
     signals_->cancel_activities->store(true);
-    std::lock_guard running(running_mutex_);
     for (auto& [id, flag] : running_) flag->store(true);
   }
   for (auto& thread : threads_) thread.join();
@@ -47,8 +47,8 @@ void ActivityWorkers::cancel_instance(const std::string& instance_id) {
 }
 
 ActivityWorkers::Flag ActivityWorkers::track(const std::string& instance_id) {
-  auto flag = std::make_shared<std::atomic<bool>>(signals_->cancel_activities->load());
   std::lock_guard lock(running_mutex_);
+  auto flag = std::make_shared<std::atomic<bool>>(signals_->cancel_activities->load());
   running_.emplace(instance_id, flag);
   return flag;
 }

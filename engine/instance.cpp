@@ -52,8 +52,8 @@ void Instance::request_unwind() {
 }
 
 std::vector<QueuedMessage> Instance::take_inbox() {
-  std::vector<QueuedMessage> messages(std::make_move_iterator(inbox_.begin()),
-                                      std::make_move_iterator(inbox_.end()));
+  std::vector<QueuedMessage> messages = std::exchange(deliver_first_, {});
+  std::move(inbox_.begin(), inbox_.end(), std::back_inserter(messages));
   inbox_.clear();
   return messages;
 }
@@ -67,7 +67,7 @@ void Instance::unwind() {
 TimestampMs Instance::now() const { return wall_now_ms(); }
 
 // Takes the inbox, waiting (parked) for messages if `wait` and there are none. Suspends.
-std::vector<OrchestratorMessage> Instance::take_messages(bool wait) {
+std::vector<QueuedMessage> Instance::take_queued(bool wait) {
   std::unique_lock lock(mutex_);
   while (wait && inbox_.empty() && !unwind_requested_) {
     shard_.park(*this);
@@ -78,13 +78,20 @@ std::vector<OrchestratorMessage> Instance::take_messages(bool wait) {
     lock.unlock();
     unwind();
   }
-  std::vector<OrchestratorMessage> messages;
-  messages.reserve(inbox_.size());
-  for (auto& queued : inbox_) {
-    consumed_.push_back(queued.key);
-    messages.push_back(std::move(queued.message));
-  }
+  std::vector<QueuedMessage> queued(std::make_move_iterator(inbox_.begin()),
+                                    std::make_move_iterator(inbox_.end()));
   inbox_.clear();
+  return queued;
+}
+
+// From here on the messages count as consumed: the next commit deletes them.
+std::vector<OrchestratorMessage> Instance::hand_over(std::vector<QueuedMessage> queued) {
+  std::vector<OrchestratorMessage> messages;
+  messages.reserve(queued.size());
+  for (auto& entry : queued) {
+    consumed_.push_back(entry.key);
+    messages.push_back(std::move(entry.message));
+  }
   return messages;
 }
 
@@ -93,10 +100,10 @@ std::vector<OrchestratorMessage> Instance::take_messages(bool wait) {
 std::vector<OrchestratorMessage> Instance::next_messages(StepOutput output) {
   if (unwinding_) unwind();  // the code caught an Unwind and went on: stop it again
   add_output(std::move(output));
-  if (!deliver_first_.empty()) return std::exchange(deliver_first_, {});
-  if (auto messages = take_messages(false); !messages.empty()) return messages;
+  if (!deliver_first_.empty()) return hand_over(std::exchange(deliver_first_, {}));
+  if (auto queued = take_queued(false); !queued.empty()) return hand_over(std::move(queued));
   commit_step();
-  return take_messages(true);
+  return hand_over(take_queued(true));
 }
 
 void Instance::add_output(StepOutput output) {
@@ -154,24 +161,26 @@ void Instance::commit_step() {
 }
 
 void Instance::execute() {
-  auto first = take_messages(true);
+  auto first = take_queued(true);
   if (!begin(first)) return;
   run_function(resolve_function());
 }
 
 // Loads the instance and creates its execution. Returns: false when there is nothing to run
 // (the instance is gone or finished: its messages are consumed without effect).
-bool Instance::begin(std::vector<OrchestratorMessage>& first) {
+bool Instance::begin(std::vector<QueuedMessage>& first) {
   auto row = services_.store->read_instance(id_);
   if (!row) {
     if (row.error().code != ErrorCode::NotFound) throw std::runtime_error(row.error().to_string());
     services_.logger.log(LogLevel::Warn, "dropping {} message(s) for missing instance '{}'",
                          first.size(), id_);
+    hand_over(std::move(first));
     commit_step();
     return false;
   }
   row_ = std::move(*row);
   if (row_.state != InstanceState::Running) {
+    hand_over(std::move(first));  // stale messages for a finished instance
     commit_step();
     return false;
   }
@@ -184,24 +193,31 @@ bool Instance::begin(std::vector<OrchestratorMessage>& first) {
   return true;
 }
 
-bool Instance::start_new(std::vector<OrchestratorMessage>& first) {
-  auto is_start = [](const auto& m) { return m.kind == MessageKind::StartOrchestration; };
+bool Instance::start_new(std::vector<QueuedMessage>& first) {
+  auto is_start = [](const auto& q) { return q.message.kind == MessageKind::StartOrchestration; };
   auto start = std::find_if(first.begin(), first.end(), is_start);
   while (start == first.end()) {  // a message overtook the start (clock skew): wait for it
-    auto more = take_messages(true);
+    auto more = take_queued(true);
     std::move(more.begin(), more.end(), std::back_inserter(first));
     start = std::find_if(first.begin(), first.end(), is_start);
   }
-  ExecutionIdentity identity{id_, row_.execution_id, start->name, start->version};
+  std::vector<QueuedMessage> taken;
+  taken.push_back(std::move(*start));
+  first.erase(start);
+  OrchestratorMessage message = std::move(hand_over(std::move(taken)).front());
+  ExecutionIdentity identity{id_, row_.execution_id, message.name, message.version};
   if (identity.version.empty()) {
     identity.version = services_.orchestrations.latest_version(identity.name);
   }
   row_.name = identity.name;
   row_.version = identity.version;
   row_dirty_ = true;
-  std::string input = std::move(start->data);
-  first.erase(start);
-  execution_ = std::make_unique<Execution>(*this, std::move(identity), std::move(input));
+  execution_ = std::make_unique<Execution>(*this, std::move(identity), std::move(message.data));
+  // Events carried over from the previous execution (addressed to this one) were raised before
+  // any event addressed to whatever execution is current: they go first.
+  std::stable_partition(first.begin(), first.end(), [this](const QueuedMessage& q) {
+    return q.message.execution_id == row_.execution_id;
+  });
   deliver_first_ = std::move(first);
   return true;
 }
@@ -263,7 +279,7 @@ void Instance::run_function(const OrchestrationFn* fn) {
 }
 
 void Instance::finish(Result<std::string> result) {
-  if (execution_->continue_input()) {
+  if (execution_->continue_input() && result) {
     continue_as_new();
     return;
   }
@@ -326,10 +342,15 @@ void Instance::finish_failed(ErrorDetails details) {
   services_.logger.log(LogLevel::Warn, "instance '{}' failed: {}", id_, details.display_message());
   execution_->fail(details);
   const bool cancelled = details.kind() == "Cancelled";
+  const bool abandon_work = cancelled || details.kind() == "Nondeterminism";
   row_.state = InstanceState::Failed;
   row_.error = std::move(details);
   row_dirty_ = true;
   add_output(execution_->take_output());
+  if (abandon_work) {  // work scheduled in this step must not start for a stopped instance
+    step_.activities.clear();
+    step_.messages.clear();
+  }
   commit_step();
   if (cancelled && services_.cancel_activities_of) services_.cancel_activities_of(id_);
 }

@@ -47,7 +47,7 @@ class Instance final : public ExecutionHost {
   void request_unwind();
   /// Returns: the keys of messages the execution took but did not commit.
   const std::vector<QueueKey>& uncommitted_keys() const { return consumed_; }
-  /// Takes the messages delivered but not taken by the execution, in delivery order.
+  /// Takes the messages delivered but not handed to the execution, in delivery order.
   std::vector<QueuedMessage> take_inbox();
   /// True when the instance stopped on an error (a failed commit or load), not by design.
   bool failed() const { return failed_; }
@@ -61,11 +61,12 @@ class Instance final : public ExecutionHost {
   const Logger& logger() const override { return services_.logger; }
 
   [[noreturn]] void unwind();
-  void execute();                                             // Suspends.
-  std::vector<OrchestratorMessage> take_messages(bool wait);  // Suspends.
-  void commit_step();                                         // Suspends.
-  bool begin(std::vector<OrchestratorMessage>& first);        // Suspends.
-  bool start_new(std::vector<OrchestratorMessage>& first);
+  void execute();                                     // Suspends.
+  std::vector<QueuedMessage> take_queued(bool wait);  // Suspends.
+  std::vector<OrchestratorMessage> hand_over(std::vector<QueuedMessage> queued);
+  void commit_step();                             // Suspends.
+  bool begin(std::vector<QueuedMessage>& first);  // Suspends.
+  bool start_new(std::vector<QueuedMessage>& first);
   const OrchestrationFn* resolve_function();
   void run_function(const OrchestrationFn* fn);  // Suspends.
   void finish(Result<std::string> result);
@@ -87,9 +88,11 @@ class Instance final : public ExecutionHost {
   std::unique_ptr<Execution> execution_;
   InstanceRecord row_;
   bool row_dirty_ = false;
-  StepOutput step_;                                 // produced since the last commit
-  std::vector<QueueKey> consumed_;                  // handed to the execution since the last commit
-  std::vector<OrchestratorMessage> deliver_first_;  // woke the instance; for its first turn
+  StepOutput step_;                 // produced since the last commit
+  std::vector<QueueKey> consumed_;  // handed to the execution since the last commit
+  // Woke the instance; handed to the execution at its first wait (if it never waits, they
+  // go back to the inbox, for whoever handles the instance next).
+  std::vector<QueuedMessage> deliver_first_;
 };
 
 }  // namespace duroxide::engine

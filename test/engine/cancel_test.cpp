@@ -116,3 +116,57 @@ TEST_SUITE("engine.cancel") {
     CHECK(h.client().get_orchestration_status("w").value().details().kind() == "Cancelled");
   }
 }
+
+TEST_SUITE("engine.cancel") {
+  TEST_CASE(
+      "regression: a cancel queued with the start reaches an execution that continues at once") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration(
+                "Loop",
+                [](OrchestrationContext& ctx, std::string input) -> Result<std::string> {
+                  if (input == "first") return ctx.continue_as_new("second");
+                  return ctx.schedule_wait("Never").into_event();
+                })
+            .build();
+    auto store = LmdbProvider::open_temporary().value();
+    Client client(store);
+    client.start_orchestration("loop", "Loop", "first").value();
+    client.cancel_instance("loop", "early").value();  // both queued before any runtime runs
+    auto runtime = Runtime::start_with_options(store, ActivityRegistry::builder().build(),
+                                               orchestrations, testlib::quiet_options());
+    auto status = client.wait_for_orchestration("loop", 10s).value();
+    REQUIRE(status.is_failed());
+    CHECK(status.details().kind() == "Cancelled");
+  }
+
+  TEST_CASE("regression: work scheduled in the step that sees the cancel does not start") {
+    std::atomic<int> charged{0};
+    auto activities = ActivityRegistry::builder()
+                          .register_activity("Charge",
+                                             [&charged](ActivityContext&, std::string) {
+                                               ++charged;
+                                               return std::string("charged");
+                                             })
+                          .build();
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration(
+                "Pay",
+                [](OrchestrationContext& ctx, std::string) {
+                  return ctx.schedule_activity("Charge", "").into_activity().value();
+                })
+            .build();
+    auto store = LmdbProvider::open_temporary().value();
+    Client client(store);
+    client.start_orchestration("pay", "Pay", "").value();
+    client.cancel_instance("pay", "changed my mind").value();
+    auto runtime =
+        Runtime::start_with_options(store, activities, orchestrations, testlib::quiet_options());
+    auto status = client.wait_for_orchestration("pay", 10s).value();
+    REQUIRE(status.is_failed());
+    CHECK(status.details().kind() == "Cancelled");
+    std::this_thread::sleep_for(200ms);
+    CHECK(charged == 0);
+  }
+}

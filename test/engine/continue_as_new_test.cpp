@@ -97,3 +97,28 @@ TEST_SUITE("engine.continue_as_new") {
     CHECK(status.output() == "from 1.0.0 to 2.0.0");
   }
 }
+
+TEST_SUITE("engine.continue_as_new") {
+  TEST_CASE(
+      "regression: an event queued with the start carries over when execution 1 continues at "
+      "once") {
+    auto orchestrations = OrchestrationRegistry::builder()
+                              .register_orchestration("Hop",
+                                                      [](OrchestrationContext& ctx,
+                                                         std::string input) -> Result<std::string> {
+                                                        if (input == "first")
+                                                          return ctx.continue_as_new("second");
+                                                        return ctx.schedule_wait("A").into_event();
+                                                      })
+                              .build();
+    auto store = LmdbProvider::open_temporary().value();
+    Client client(store);
+    client.start_orchestration("hop", "Hop", "first").value();
+    client.raise_event("hop", "A", "kept").value();
+    auto runtime = Runtime::start_with_options(store, no_activities(), orchestrations,
+                                               testlib::quiet_options());
+    auto status = client.wait_for_orchestration("hop", 10s).value();
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "kept");
+  }
+}
