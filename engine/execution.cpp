@@ -299,6 +299,9 @@ std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) co
     }
     case MessageKind::StartOrchestration:
     case MessageKind::CancelRequested:
+    case MessageKind::SubOrchestrationCompleted:
+    case MessageKind::SubOrchestrationFailed:
+    case MessageKind::ActivityPoisoned:
       break;
   }
   return std::nullopt;

@@ -128,18 +128,19 @@ void get_enum(In& ar, E& value, E first, E last) {
   value = static_cast<E>(raw);
 }
 
-void check_version(std::uint32_t version, const char* type) {
-  if (version != 1)
+/// Rejects class versions this build cannot read: 1..`newest`.
+void check_version(std::uint32_t version, std::uint32_t newest, const char* type) {
+  if (version < 1 || version > newest)
     reject(std::string("unknown version ") + std::to_string(version) + " of " + type);
 }
 
 }  // namespace
 }  // namespace duroxide::storage
 
-CEREAL_CLASS_VERSION(duroxide::HistoryEvent, 1)
-CEREAL_CLASS_VERSION(duroxide::OrchestratorMessage, 1)
+CEREAL_CLASS_VERSION(duroxide::HistoryEvent, 2)
+CEREAL_CLASS_VERSION(duroxide::OrchestratorMessage, 2)
 CEREAL_CLASS_VERSION(duroxide::ActivityWorkItem, 1)
-CEREAL_CLASS_VERSION(duroxide::InstanceRecord, 1)
+CEREAL_CLASS_VERSION(duroxide::InstanceRecord, 2)
 CEREAL_CLASS_VERSION(duroxide::ErrorDetails, 1)
 
 // Non-intrusive save/load pairs, found by cereal through argument-dependent lookup. The order of
@@ -158,7 +159,7 @@ void save(cereal::BinaryOutputArchive& ar, const ErrorDetails& error, std::uint3
 }
 
 void load(storage::BoundedInputArchive& ar, ErrorDetails& error, std::uint32_t version) {
-  storage::check_version(version, "ErrorDetails");
+  storage::check_version(version, 1, "ErrorDetails");
   ErrorCategory category = ErrorCategory::Application;
   std::string kind;
   std::string message;
@@ -176,17 +177,20 @@ void save(cereal::BinaryOutputArchive& ar, const HistoryEvent& event, std::uint3
   put_string(ar, event.name);
   put_string(ar, event.version);
   put_string(ar, event.data);
+  put_string(ar, event.instance);  // version 2
 }
 
 void load(storage::BoundedInputArchive& ar, HistoryEvent& event, std::uint32_t version) {
-  storage::check_version(version, "HistoryEvent");
+  storage::check_version(version, 2, "HistoryEvent");
   ar(event.event_id);
-  get_enum(ar, event.kind, EventKind::OrchestrationStarted, EventKind::OrchestrationContinuedAsNew);
+  get_enum(ar, event.kind, EventKind::OrchestrationStarted,
+           version == 1 ? EventKind::OrchestrationContinuedAsNew : EventKind::CancelRequested);
   ar(event.source_id, event.timestamp);
   get_enum(ar, event.category, ErrorCategory::Application, ErrorCategory::Poison);
   get_string(ar, event.name);
   get_string(ar, event.version);
   get_string(ar, event.data);
+  if (version >= 2) get_string(ar, event.instance);
 }
 
 void save(cereal::BinaryOutputArchive& ar, const OrchestratorMessage& message,
@@ -198,17 +202,24 @@ void save(cereal::BinaryOutputArchive& ar, const OrchestratorMessage& message,
   put_string(ar, message.name);
   put_string(ar, message.version);
   put_string(ar, message.data);
+  put_string(ar, message.parent_id);  // version 2
+  ar(message.parent_execution_id);
 }
 
 void load(storage::BoundedInputArchive& ar, OrchestratorMessage& message, std::uint32_t version) {
-  storage::check_version(version, "OrchestratorMessage");
+  storage::check_version(version, 2, "OrchestratorMessage");
   get_string(ar, message.instance_id);
   ar(message.execution_id);
-  get_enum(ar, message.kind, MessageKind::StartOrchestration, MessageKind::CancelRequested);
+  get_enum(ar, message.kind, MessageKind::StartOrchestration,
+           version == 1 ? MessageKind::CancelRequested : MessageKind::ActivityPoisoned);
   ar(message.source_id, message.visible_at);
   get_string(ar, message.name);
   get_string(ar, message.version);
   get_string(ar, message.data);
+  if (version >= 2) {
+    get_string(ar, message.parent_id);
+    ar(message.parent_execution_id);
+  }
 }
 
 void save(cereal::BinaryOutputArchive& ar, const ActivityWorkItem& item,
@@ -223,7 +234,7 @@ void save(cereal::BinaryOutputArchive& ar, const ActivityWorkItem& item,
 }
 
 void load(storage::BoundedInputArchive& ar, ActivityWorkItem& item, std::uint32_t version) {
-  storage::check_version(version, "ActivityWorkItem");
+  storage::check_version(version, 1, "ActivityWorkItem");
   get_string(ar, item.instance_id);
   ar(item.execution_id);
   get_string(ar, item.orchestration_name);
@@ -245,10 +256,11 @@ void save(cereal::BinaryOutputArchive& ar, const InstanceRecord& record,
   ar(static_cast<std::uint8_t>(record.custom_status.has_value()));
   if (record.custom_status) put_string(ar, *record.custom_status);
   put_string(ar, record.parent_id);
+  ar(record.parent_execution_id, record.parent_event_id);  // version 2
 }
 
 void load(storage::BoundedInputArchive& ar, InstanceRecord& record, std::uint32_t version) {
-  storage::check_version(version, "InstanceRecord");
+  storage::check_version(version, 2, "InstanceRecord");
   get_string(ar, record.instance_id);
   get_string(ar, record.name);
   get_string(ar, record.version);
@@ -262,6 +274,7 @@ void load(storage::BoundedInputArchive& ar, InstanceRecord& record, std::uint32_
   record.custom_status.reset();
   if (has_custom_status == 1) get_string(ar, record.custom_status.emplace());
   get_string(ar, record.parent_id);
+  if (version >= 2) ar(record.parent_execution_id, record.parent_event_id);
 }
 
 }  // namespace duroxide

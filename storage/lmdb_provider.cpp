@@ -330,6 +330,14 @@ std::optional<TimestampMs> LmdbStore::next_message_due() {
   return std::nullopt;
 }
 
+Result<std::vector<InstanceRecord>, Error> LmdbStore::list_instances(const InstanceQuery&) {
+  return Err(error(ErrorCode::Internal, "list_instances: not implemented yet"));
+}
+
+Result<std::vector<std::uint64_t>, Error> LmdbStore::list_executions(const std::string&) {
+  return Err(error(ErrorCode::Internal, "list_executions: not implemented yet"));
+}
+
 Result<std::vector<QueuedActivity>, Error> LmdbStore::fetch_activities(
     TimestampMs now, std::size_t max, std::chrono::milliseconds lease) {
   std::lock_guard lock(lease_mutex_);

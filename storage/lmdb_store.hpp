@@ -56,6 +56,9 @@ class LmdbStore final : public LmdbProvider {
   Result<InstanceRecord, Error> read_instance(const std::string& instance_id) override;
   Result<std::vector<HistoryEvent>, Error> read_history(const std::string& instance_id,
                                                         std::uint64_t execution_id) override;
+  Result<std::vector<InstanceRecord>, Error> list_instances(const InstanceQuery& query) override;
+  Result<std::vector<std::uint64_t>, Error> list_executions(
+      const std::string& instance_id) override;
   Result<std::vector<QueuedMessage>, Error> fetch_messages(TimestampMs now,
                                                            std::size_t max) override;
   void release_messages(const std::vector<QueueKey>& keys) override;

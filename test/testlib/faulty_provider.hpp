@@ -36,6 +36,12 @@ class FaultyProvider final : public Provider {
                                                         std::uint64_t execution) override {
     return target_->read_history(id, execution);
   }
+  Result<std::vector<InstanceRecord>, Error> list_instances(const InstanceQuery& query) override {
+    return target_->list_instances(query);
+  }
+  Result<std::vector<std::uint64_t>, Error> list_executions(const std::string& id) override {
+    return target_->list_executions(id);
+  }
   Result<std::vector<QueuedMessage>, Error> fetch_messages(TimestampMs now,
                                                            std::size_t max) override {
     return target_->fetch_messages(now, max);

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <duroxide/error.hpp>
@@ -31,6 +33,11 @@ enum class EventKind : std::uint8_t {
   OrchestrationCompleted = 10,  ///< data = output
   OrchestrationFailed = 11,     ///< category, name = kind, data = message
   OrchestrationContinuedAsNew = 12,  ///< data = the input of the next execution
+  SubOrchestrationScheduled = 13,    ///< name, instance = the child's id, data = input
+  SubOrchestrationCompleted = 14,    ///< source_id, data = the child's output
+  SubOrchestrationFailed = 15,       ///< source_id, name = kind, data = the child's display message
+  OrchestrationScheduled = 16,       ///< a detached start: name, instance, data = input
+  CancelRequested = 17,              ///< source_id = a dropped activity or child, data = reason
 };
 
 /// One entry of an execution's history. Event ids are dense from 1 within an execution.
@@ -43,6 +50,7 @@ struct HistoryEvent {
   std::string name;
   std::string version;  ///< OrchestrationStarted only
   std::string data;
+  std::string instance;  ///< SubOrchestrationScheduled, OrchestrationScheduled: the started id
 
   friend bool operator==(const HistoryEvent&, const HistoryEvent&) = default;
 };
@@ -55,6 +63,9 @@ enum class MessageKind : std::uint8_t {
   TimerFired = 4,          ///< source_id
   ExternalEvent = 5,       ///< name, data
   CancelRequested = 6,     ///< data = the reason
+  SubOrchestrationCompleted = 7,  ///< source_id, data = the child's output
+  SubOrchestrationFailed = 8,     ///< source_id, name = kind, data = the child's display message
+  ActivityPoisoned = 9,  ///< source_id, data = why: the activity was delivered too many times
 };
 
 /// A message for one instance, visible to the dispatcher from `visible_at` on.
@@ -67,6 +78,10 @@ struct OrchestratorMessage {
   std::string name;
   std::string version;
   std::string data;
+  /// StartOrchestration of a sub-orchestration: the parent, whose event `source_id` of
+  /// execution `parent_execution_id` scheduled it. Empty for top-level starts.
+  std::string parent_id;
+  std::uint64_t parent_execution_id = 0;
 
   friend bool operator==(const OrchestratorMessage&, const OrchestratorMessage&) = default;
 };
@@ -101,6 +116,8 @@ struct InstanceRecord {
   ErrorDetails error;  ///< Failed: why
   std::optional<std::string> custom_status;
   std::string parent_id;  ///< empty for top-level instances
+  std::uint64_t parent_execution_id = 0;  ///< the parent's execution that scheduled this child
+  std::uint64_t parent_event_id = 0;      ///< the parent's SubOrchestrationScheduled event
 
   friend bool operator==(const InstanceRecord& a, const InstanceRecord& b) {
     return a.instance_id == b.instance_id && a.name == b.name && a.version == b.version &&
@@ -108,7 +125,8 @@ struct InstanceRecord {
            a.updated_at == b.updated_at && a.output == b.output &&
            a.error.category() == b.error.category() && a.error.kind() == b.error.kind() &&
            a.error.message() == b.error.message() && a.custom_status == b.custom_status &&
-           a.parent_id == b.parent_id;
+           a.parent_id == b.parent_id && a.parent_execution_id == b.parent_execution_id &&
+           a.parent_event_id == b.parent_event_id;
   }
 };
 
@@ -146,10 +164,17 @@ struct WriteBatch {
   std::vector<QueueKey> consumed_activities;  ///< removed from the worker queue
   std::vector<OrchestratorMessage> messages;  ///< enqueued at their visible_at
   std::vector<ActivityWorkItem> activities;   ///< enqueued, visible at once
+  /// Rewrites the stored `attempt` of queued activities (a worker records that a delivery
+  /// started, so a crash during it still counts). A record that is gone is skipped.
+  std::vector<std::pair<QueueKey, std::uint32_t>> activity_attempts;
+  /// Instances removed whole: the row, the history of every execution, and the queued
+  /// messages and activities addressed to them. An id without a row is skipped.
+  std::vector<std::string> deleted_instances;
 
   bool empty() const {
     return !instance && history.empty() && consumed_messages.empty() &&
-           consumed_activities.empty() && messages.empty() && activities.empty();
+           consumed_activities.empty() && messages.empty() && activities.empty() &&
+           activity_attempts.empty() && deleted_instances.empty();
   }
 };
 
@@ -160,6 +185,14 @@ struct ChangeNotice {
   std::optional<TimestampMs> earliest_visible_at;  ///< earliest visible_at among new messages
   bool instances = false;  ///< instance rows were written (a status may have changed)
   bool foreign = false;    ///< another process changed the store: anything may have changed
+};
+
+/// Which instance rows list_instances returns: ids in ascending byte order.
+struct InstanceQuery {
+  std::optional<InstanceState> state;  ///< only instances in this state
+  std::string id_prefix;               ///< only ids that start with this
+  std::string start_after;             ///< paging: only ids greater than this one
+  std::size_t limit = 100;             ///< at most this many rows (0: no limit)
 };
 
 /// Storage of instances, histories and queues. Implemented by LmdbProvider; a user may
@@ -192,6 +225,13 @@ class Provider {
   /// Returns: the history of one execution in event id order (empty if there is none).
   virtual Result<std::vector<HistoryEvent>, Error> read_history(const std::string& instance_id,
                                                                 std::uint64_t execution_id) = 0;
+
+  /// Returns: the rows matching `query`, in id order.
+  virtual Result<std::vector<InstanceRecord>, Error> list_instances(const InstanceQuery& query) = 0;
+  /// Returns: the ids of the executions of an instance with history in the store, ascending
+  /// (empty if there is none).
+  virtual Result<std::vector<std::uint64_t>, Error> list_executions(
+      const std::string& instance_id) = 0;
 
   /// Leases up to `max` unleased orchestrator messages visible at `now`, in queue order.
   virtual Result<std::vector<QueuedMessage>, Error> fetch_messages(TimestampMs now,
