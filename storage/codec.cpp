@@ -9,6 +9,7 @@
 #include <streambuf>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include <cereal/archives/binary.hpp>
 #include <cereal/cereal.hpp>
@@ -57,12 +58,19 @@ class BoundedInputArchive final
   std::size_t remaining() const { return bytes_.size() - offset_; }
 
   void loadBinary(void* data, std::size_t size) {
+    const std::string_view taken = take(size);
+    if (size != 0) std::memcpy(data, taken.data(), size);
+  }
+
+  /// Returns: the next `size` bytes, as a view into the input.
+  std::string_view take(std::size_t size) {
     if (size > remaining()) {
       throw cereal::Exception("record truncated: " + std::to_string(size) + " bytes wanted, " +
                               std::to_string(remaining()) + " left");
     }
-    if (size != 0) std::memcpy(data, bytes_.data() + offset_, size);
+    const std::string_view taken = bytes_.substr(offset_, size);
     offset_ += size;
+    return taken;
   }
 
  private:
@@ -100,17 +108,20 @@ void put_string(Out& ar, std::string_view text) {
   ar.saveBinary(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
-void get_string(In& ar, std::string& text) {
+/// Returns: the next string of the record as a view into its bytes.
+std::string_view view_string(In& ar) {
   cereal::size_type size = 0;
   ar(cereal::make_size_tag(size));
-  // The declared length is checked before allocating: hostile bytes cannot ask for gigabytes.
+  // The declared length is checked before anything is allocated or copied: hostile bytes
+  // cannot ask for gigabytes.
   if (size > ar.remaining()) {
     reject("string of " + std::to_string(size) + " bytes in a record with " +
            std::to_string(ar.remaining()) + " bytes left");
   }
-  text.resize(static_cast<std::size_t>(size));
-  ar.loadBinary(text.data(), text.size());
+  return ar.take(static_cast<std::size_t>(size));
 }
+
+void get_string(In& ar, std::string& text) { text.assign(view_string(ar)); }
 
 template <class E>
 void put_enum(Out& ar, E value) {
@@ -134,14 +145,29 @@ void check_version(std::uint32_t version, std::uint32_t newest, const char* type
     reject(std::string("unknown version ") + std::to_string(version) + " of " + type);
 }
 
+// The class versions this build writes (FORMAT.md); it reads every version from 1 up.
+constexpr std::uint32_t kEventVersion = 2;
+constexpr std::uint32_t kMessageVersion = 2;
+constexpr std::uint32_t kWorkItemVersion = 1;
+constexpr std::uint32_t kRecordVersion = 2;
+constexpr std::uint32_t kErrorVersion = 1;
+
+/// Reads the class version cereal writes before the first field of a record's outer class.
+std::uint32_t get_version(In& ar, std::uint32_t newest, const char* type) {
+  std::uint32_t version = 0;
+  ar(version);
+  check_version(version, newest, type);
+  return version;
+}
+
 }  // namespace
 }  // namespace duroxide::storage
 
-CEREAL_CLASS_VERSION(duroxide::HistoryEvent, 2)
-CEREAL_CLASS_VERSION(duroxide::OrchestratorMessage, 2)
-CEREAL_CLASS_VERSION(duroxide::ActivityWorkItem, 1)
-CEREAL_CLASS_VERSION(duroxide::InstanceRecord, 2)
-CEREAL_CLASS_VERSION(duroxide::ErrorDetails, 1)
+CEREAL_CLASS_VERSION(duroxide::HistoryEvent, duroxide::storage::kEventVersion)
+CEREAL_CLASS_VERSION(duroxide::OrchestratorMessage, duroxide::storage::kMessageVersion)
+CEREAL_CLASS_VERSION(duroxide::ActivityWorkItem, duroxide::storage::kWorkItemVersion)
+CEREAL_CLASS_VERSION(duroxide::InstanceRecord, duroxide::storage::kRecordVersion)
+CEREAL_CLASS_VERSION(duroxide::ErrorDetails, duroxide::storage::kErrorVersion)
 
 // Non-intrusive save/load pairs, found by cereal through argument-dependent lookup. The order of
 // fields here is the record layout documented in storage/FORMAT.md: append fields, never reorder.
@@ -159,7 +185,7 @@ void save(cereal::BinaryOutputArchive& ar, const ErrorDetails& error, std::uint3
 }
 
 void load(storage::BoundedInputArchive& ar, ErrorDetails& error, std::uint32_t version) {
-  storage::check_version(version, 1, "ErrorDetails");
+  storage::check_version(version, storage::kErrorVersion, "ErrorDetails");
   ErrorCategory category = ErrorCategory::Application;
   std::string kind;
   std::string message;
@@ -181,7 +207,7 @@ void save(cereal::BinaryOutputArchive& ar, const HistoryEvent& event, std::uint3
 }
 
 void load(storage::BoundedInputArchive& ar, HistoryEvent& event, std::uint32_t version) {
-  storage::check_version(version, 2, "HistoryEvent");
+  storage::check_version(version, storage::kEventVersion, "HistoryEvent");
   ar(event.event_id);
   get_enum(ar, event.kind, EventKind::OrchestrationStarted,
            version == 1 ? EventKind::OrchestrationContinuedAsNew : EventKind::CancelRequested);
@@ -207,7 +233,7 @@ void save(cereal::BinaryOutputArchive& ar, const OrchestratorMessage& message,
 }
 
 void load(storage::BoundedInputArchive& ar, OrchestratorMessage& message, std::uint32_t version) {
-  storage::check_version(version, 2, "OrchestratorMessage");
+  storage::check_version(version, storage::kMessageVersion, "OrchestratorMessage");
   get_string(ar, message.instance_id);
   ar(message.execution_id);
   get_enum(ar, message.kind, MessageKind::StartOrchestration,
@@ -234,7 +260,7 @@ void save(cereal::BinaryOutputArchive& ar, const ActivityWorkItem& item,
 }
 
 void load(storage::BoundedInputArchive& ar, ActivityWorkItem& item, std::uint32_t version) {
-  storage::check_version(version, 1, "ActivityWorkItem");
+  storage::check_version(version, storage::kWorkItemVersion, "ActivityWorkItem");
   get_string(ar, item.instance_id);
   ar(item.execution_id);
   get_string(ar, item.orchestration_name);
@@ -260,7 +286,7 @@ void save(cereal::BinaryOutputArchive& ar, const InstanceRecord& record,
 }
 
 void load(storage::BoundedInputArchive& ar, InstanceRecord& record, std::uint32_t version) {
-  storage::check_version(version, 2, "InstanceRecord");
+  storage::check_version(version, storage::kRecordVersion, "InstanceRecord");
   get_string(ar, record.instance_id);
   get_string(ar, record.name);
   get_string(ar, record.version);
@@ -294,24 +320,40 @@ std::string encode_record(const T& value) {
   return out;
 }
 
-/// The one place decoding failures become errors: every exception means bad bytes.
-template <class T>
-Result<T, Error> decode_record(std::string_view bytes, const char* type) {
+/// The one place decoding failures become errors: every exception `read(archive)` throws
+/// means bad bytes.
+template <class Read>
+auto guarded(std::string_view bytes, const char* type, Read read)
+    -> Result<decltype(read(std::declval<BoundedInputArchive&>())), Error> {
+  using T = decltype(read(std::declval<BoundedInputArchive&>()));
   auto corrupt = [&](const char* why) {
     return Err(Error{ErrorCode::Corruption, std::string("cannot decode ") + type + " (" +
                                                 std::to_string(bytes.size()) + " bytes): " + why});
   };
   try {
-    T value;
     BoundedInputArchive ar(bytes);
-    ar(value);
-    if (ar.remaining() != 0) return corrupt("trailing bytes");
-    return Result<T, Error>(std::move(value));
+    return Result<T, Error>(read(ar));
   } catch (const std::exception& e) {  // cereal::Exception, std::bad_alloc, std::length_error
     return corrupt(e.what());
   } catch (...) {
     return corrupt("unknown exception");
   }
+}
+
+template <class T>
+Result<T, Error> decode_record(std::string_view bytes, const char* type) {
+  return guarded(bytes, type, [](BoundedInputArchive& ar) {
+    T value;
+    ar(value);
+    if (ar.remaining() != 0) reject("trailing bytes");
+    return value;
+  });
+}
+
+/// Both queue records begin with their instance id, right after the class version.
+std::string_view leading_instance_id(In& ar, std::uint32_t newest, const char* type) {
+  get_version(ar, newest, type);
+  return view_string(ar);
 }
 
 }  // namespace
@@ -332,6 +374,28 @@ Result<ActivityWorkItem, Error> decode_activity_work_item(std::string_view bytes
 }
 Result<InstanceRecord, Error> decode_instance_record(std::string_view bytes) {
   return decode_record<InstanceRecord>(bytes, "instance record");
+}
+
+Result<InstanceState, Error> peek_instance_state(std::string_view bytes) {
+  return guarded(bytes, "instance record", [](In& ar) {
+    get_version(ar, kRecordVersion, "InstanceRecord");
+    for (int field = 0; field < 3; ++field) view_string(ar);  // instance_id, name, version
+    InstanceState state = InstanceState::Running;
+    get_enum(ar, state, InstanceState::Running, InstanceState::Failed);
+    return state;
+  });
+}
+
+Result<std::string_view, Error> peek_message_instance_id(std::string_view bytes) {
+  return guarded(bytes, "orchestrator message", [](In& ar) {
+    return leading_instance_id(ar, kMessageVersion, "OrchestratorMessage");
+  });
+}
+
+Result<std::string_view, Error> peek_work_item_instance_id(std::string_view bytes) {
+  return guarded(bytes, "activity work item", [](In& ar) {
+    return leading_instance_id(ar, kWorkItemVersion, "ActivityWorkItem");
+  });
 }
 
 }  // namespace duroxide::storage

@@ -26,4 +26,12 @@ Result<OrchestratorMessage, Error> decode_orchestrator_message(std::string_view 
 Result<ActivityWorkItem, Error> decode_activity_work_item(std::string_view bytes);
 Result<InstanceRecord, Error> decode_instance_record(std::string_view bytes);
 
+/// Cheap looks into encoded records that read only their first fields, for scans that skip
+/// most records: the state of an InstanceRecord, the instance_id of an OrchestratorMessage or
+/// an ActivityWorkItem (a view into `bytes`). Returns: Corruption if the bytes read so far are
+/// bad (the rest of the record is not checked).
+Result<InstanceState, Error> peek_instance_state(std::string_view bytes);
+Result<std::string_view, Error> peek_message_instance_id(std::string_view bytes);
+Result<std::string_view, Error> peek_work_item_instance_id(std::string_view bytes);
+
 }  // namespace duroxide::storage
