@@ -2,19 +2,27 @@
 // In-memory leases of queued records.
 #include "storage/lease_table.hpp"
 
+#include <algorithm>
+
 namespace duroxide::storage {
 
-std::optional<std::uint32_t> LeaseTable::activity_available(const QueueKey& key,
-                                                            TimestampMs now) const {
+bool LeaseTable::activity_leased(const QueueKey& key, TimestampMs now) const {
   const auto it = activities_.find(key);
-  if (it == activities_.end()) return 0;
   // A lease running until `until` has expired at `until` itself.
-  if (it->second.leased && it->second.until > now) return std::nullopt;
-  return it->second.handouts;
+  return it != activities_.end() && it->second.leased && it->second.until > now;
 }
 
-void LeaseTable::lease_activity(const QueueKey& key, TimestampMs until) {
-  ActivityLease& lease = activities_[key];
+std::uint32_t LeaseTable::next_attempt(const QueueKey& key, std::uint32_t stored) const {
+  const auto it = activities_.find(key);
+  if (it == activities_.end()) return stored;
+  const std::uint64_t counted = std::uint64_t{it->second.first} + it->second.handouts;
+  return std::max(stored, static_cast<std::uint32_t>(std::min<std::uint64_t>(counted, UINT32_MAX)));
+}
+
+void LeaseTable::lease_activity(const QueueKey& key, std::uint32_t attempt, TimestampMs until) {
+  const auto [it, first] = activities_.try_emplace(key);
+  ActivityLease& lease = it->second;
+  if (first) lease.first = attempt;
   if (lease.handouts != UINT32_MAX) ++lease.handouts;
   lease.leased = true;
   lease.until = until;

@@ -13,7 +13,8 @@
 
 namespace duroxide::storage {
 
-/// Which queued records are leased, and how often each activity was handed out. Leases live in
+/// Which queued records are leased, and how often (and with which attempt first) each activity
+/// was handed out. Leases live in
 /// memory only: a single dispatching runtime per store (claim_dispatch) makes that sufficient,
 /// and a restart hands every record out again.
 ///
@@ -24,11 +25,17 @@ class LeaseTable {
   void lease_message(const QueueKey& key) { messages_.insert(key); }
   void release_message(const QueueKey& key) { messages_.erase(key); }
 
-  /// Returns: nullopt while the activity is leased until after `now`; otherwise how many times
-  /// it was handed out before (0 the first time).
-  std::optional<std::uint32_t> activity_available(const QueueKey& key, TimestampMs now) const;
-  /// Leases the activity until `until` and counts one more hand-out.
-  void lease_activity(const QueueKey& key, TimestampMs until);
+  /// Returns: true while the activity is leased until after `now`.
+  bool activity_leased(const QueueKey& key, TimestampMs now) const;
+  /// Returns: the attempt to hand the activity out with, given the attempt `stored` in its
+  /// record: `stored` at its first hand-out, later max(stored, first + hand-outs so far), where
+  /// `first` is the attempt of the first hand-out. Without rewrites of the stored attempt each
+  /// re-delivery counts one up; when the worker stores attempt + 1 before it runs the activity,
+  /// a re-delivery in this process is not counted twice.
+  std::uint32_t next_attempt(const QueueKey& key, std::uint32_t stored) const;
+  /// Leases the activity until `until` and counts one more hand-out, made with `attempt` (the
+  /// value next_attempt returned).
+  void lease_activity(const QueueKey& key, std::uint32_t attempt, TimestampMs until);
   /// Ends the lease; the hand-out count stays, so the next hand-out is a new attempt.
   void release_activity(const QueueKey& key);
 
@@ -42,6 +49,7 @@ class LeaseTable {
 
  private:
   struct ActivityLease {
+    std::uint32_t first = 0;  ///< attempt of the first hand-out
     std::uint32_t handouts = 0;
     bool leased = false;
     TimestampMs until = 0;

@@ -142,11 +142,6 @@ TimestampMs saturating_add(TimestampMs now, std::chrono::milliseconds lease) {
   return now + span;
 }
 
-std::uint32_t next_attempt(std::uint32_t stored, std::uint32_t handouts) {
-  const std::uint64_t attempt = std::uint64_t{stored} + handouts;
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(attempt, UINT32_MAX));
-}
-
 Error invalid_id(const std::string& instance_id) {
   return error(ErrorCode::InvalidArgument, "instance id of " + std::to_string(instance_id.size()) +
                                                " bytes: ids must be 1.." +
@@ -347,7 +342,8 @@ Result<std::vector<QueuedActivity>, Error> LmdbStore::fetch_activities(
   auto found = scan_activities(txn.get(), now, max);
   if (found) {
     const TimestampMs until = saturating_add(now, lease);
-    for (const auto& queued : *found) leases_.lease_activity(queued.key, until);
+    for (const auto& queued : *found)
+      leases_.lease_activity(queued.key, queued.item.attempt, until);
   }
   return found;
 }
@@ -365,11 +361,10 @@ Result<std::vector<QueuedActivity>, Error> LmdbStore::scan_activities(MDB_txn* t
     auto queue_key = decode_queue_key(key);
     if (!queue_key) return Err(in_record(queue_key.error(), "worker queue"));
     if (queue_key->visible_at > now) break;
-    const auto handouts = leases_.activity_available(*queue_key, now);
-    if (!handouts) continue;
+    if (leases_.activity_leased(*queue_key, now)) continue;
     auto item = decode_activity_work_item(value);
     if (!item) return Err(in_record(item.error(), "worker queue"));
-    item->attempt = next_attempt(item->attempt, *handouts);
+    item->attempt = leases_.next_attempt(*queue_key, item->attempt);
     found.push_back(QueuedActivity{*queue_key, std::move(*item)});
   }
   return found;

@@ -10,6 +10,7 @@
 
 #include <lmdb.h>
 
+#include "storage/codec.hpp"
 #include "storage/keys.hpp"
 
 namespace duroxide::storage {
@@ -196,11 +197,13 @@ int Writer::try_txn(std::span<PreparedBatch> batches, Results results) {
   // never hands out the same queue key.
   std::uint64_t next_seq = 0;
   if ((rc = read_next_seq(txn, env_.dbs(), &next_seq)) != 0) return rc;
+  Rewrites rewrites;
   for (std::size_t i = 0; i < batches.size(); ++i) {
     results[i] = Result<void, Error>();
-    if ((rc = check(txn, batches[i], results[i])) != 0) return rc;
+    rewrites.clear();
+    if ((rc = check(txn, batches[i], results[i], rewrites)) != 0) return rc;
     if (!results[i]) continue;
-    if ((rc = write(txn, batches[i], next_seq)) != 0) return rc;
+    if ((rc = write(txn, batches[i], rewrites, next_seq)) != 0) return rc;
   }
   if ((rc = write_next_seq(txn, env_.dbs(), next_seq)) != 0) return rc;
   if ((rc = mdb_txn_commit(guard.release())) != 0) return rc;
@@ -212,7 +215,8 @@ int Writer::try_txn(std::span<PreparedBatch> batches, Results results) {
 
 // Everything that can fail a batch alone is checked here, before any of it is written, so a
 // failed batch leaves nothing behind in the shared txn.
-int Writer::check(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result) {
+int Writer::check(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result,
+                  Rewrites& rewrites) {
   if (batch.invalid) {
     result = Err(*batch.invalid);
     return 0;
@@ -239,16 +243,43 @@ int Writer::check(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>&
     result = Err(batch_error(ErrorCode::AlreadyExists, existing_event(key) + " already exists"));
     return 0;
   }
+  return check_attempts(txn, batch, result, rewrites);
+}
+
+// The new records of the attempt rewrites. A work item that is gone is skipped; one that does
+// not decode fails the batch (the file is damaged, and a rewrite must not hide that).
+int Writer::check_attempts(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result,
+                           Rewrites& rewrites) {
+  for (const auto& [queue_key, attempt] : batch.activity_attempts) {
+    const QueueKeyBytes key = encode_queue_key(queue_key);
+    const std::string_view key_view(key.data(), key.size());
+    std::string_view value;
+    const int rc = db_get(txn, env_.dbs().worker_queue, key_view, &value);
+    if (rc == MDB_NOTFOUND) continue;
+    if (rc != 0) return rc;
+    auto item = decode_activity_work_item(value);
+    if (!item) {
+      result = Err(batch_error(ErrorCode::Corruption, "worker queue: " + item.error().message));
+      return 0;
+    }
+    item->attempt = attempt;
+    rewrites.emplace_back(std::string(key_view), encode(*item));
+  }
   return 0;
 }
 
-int Writer::write(MDB_txn* txn, const PreparedBatch& batch, std::uint64_t& next_seq) {
+int Writer::write(MDB_txn* txn, const PreparedBatch& batch, const Rewrites& rewrites,
+                  std::uint64_t& next_seq) {
   const Databases& dbs = env_.dbs();
   int rc = 0;
   if (batch.instance_row)
     rc = db_put(txn, dbs.instances, batch.instance_id, *batch.instance_row, 0);
   for (auto it = batch.history.begin(); rc == 0 && it != batch.history.end(); ++it) {
     rc = db_put(txn, dbs.history, it->first, it->second, MDB_NOOVERWRITE);
+  }
+  // Before the removals below: a record this batch also consumes stays removed.
+  for (auto it = rewrites.begin(); rc == 0 && it != rewrites.end(); ++it) {
+    rc = db_put(txn, dbs.worker_queue, it->first, it->second, 0);
   }
   for (auto it = batch.consumed_messages.begin(); rc == 0 && it != batch.consumed_messages.end();
        ++it) {

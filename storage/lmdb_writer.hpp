@@ -11,7 +11,9 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <duroxide/error.hpp>
@@ -78,14 +80,20 @@ class Writer {
     bool exit = false;
   };
   using Results = std::span<Result<void, Error>>;
+  /// Records a batch replaces, found while it is checked: key, new value.
+  using Rewrites = std::vector<std::pair<std::string, std::string>>;
 
   void run();
   Work next_work();
   void commit_group(std::vector<PreparedBatch>& group, ChangeNotice& notice);
   Result<void, Error> run_txn(std::span<PreparedBatch> batches, Results results);
   int try_txn(std::span<PreparedBatch> batches, Results results);
-  int check(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result);
-  int write(MDB_txn* txn, const PreparedBatch& batch, std::uint64_t& next_seq);
+  int check(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result,
+            Rewrites& rewrites);
+  int check_attempts(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result,
+                     Rewrites& rewrites);
+  int write(MDB_txn* txn, const PreparedBatch& batch, const Rewrites& rewrites,
+            std::uint64_t& next_seq);
   void finish(std::vector<PreparedBatch>& group, std::vector<Result<void, Error>>& results,
               ChangeNotice& notice);
   void check_foreign();

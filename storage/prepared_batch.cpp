@@ -84,6 +84,7 @@ PreparedBatch prepare_batch(WriteBatch batch, Provider::CommitCallback done) {
   encode_into(out, batch);
   out.consumed_messages = std::move(batch.consumed_messages);
   out.consumed_activities = std::move(batch.consumed_activities);
+  out.activity_attempts = std::move(batch.activity_attempts);
   return out;
 }
 

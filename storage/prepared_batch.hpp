@@ -2,6 +2,7 @@
 // PreparedBatch: a WriteBatch validated and encoded on the caller's thread, ready for the writer.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,6 +28,7 @@ struct PreparedBatch {
   std::vector<QueueKey> consumed_activities;
   std::vector<std::pair<TimestampMs, std::string>> messages;  ///< visible_at, encoded message
   std::vector<std::string> activities;                        ///< encoded work items
+  std::vector<std::pair<QueueKey, std::uint32_t>> activity_attempts;  ///< key, attempt to store
   ChangeNotice notice;  ///< what committing this batch makes available
   Provider::CommitCallback done;
 };

@@ -10,11 +10,11 @@
 #include <string>
 
 #include <doctest/doctest.h>
-#include <lmdb.h>
 
 #include "storage/keys.hpp"
 #include "storage/lmdb_env.hpp"
 #include "test/storage/child_process.hpp"
+#include "test/storage/raw_lmdb.hpp"
 #include "test/storage/store_fixture.hpp"
 
 namespace duroxide::storage::testing {
@@ -36,24 +36,6 @@ Error open_error(const std::string& path, LmdbOptions options = test_options()) 
   auto opened = LmdbProvider::open(path, options);
   REQUIRE_FALSE(opened);
   return opened.error();
-}
-
-/// Writes `value` under `key` in sub-database `db` (null: the main one) with raw LMDB.
-void raw_put(const std::string& path, const char* db, const std::string& key,
-             const std::string& value) {
-  MDB_env* env = nullptr;
-  REQUIRE(mdb_env_create(&env) == 0);
-  REQUIRE(mdb_env_set_maxdbs(env, 8) == 0);
-  REQUIRE(mdb_env_open(env, path.c_str(), MDB_NOSUBDIR, 0644) == 0);
-  MDB_txn* txn = nullptr;
-  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-  MDB_dbi dbi = 0;
-  REQUIRE(mdb_dbi_open(txn, db, db == nullptr ? 0 : MDB_CREATE, &dbi) == 0);
-  MDB_val k{key.size(), const_cast<char*>(key.data())};
-  MDB_val v{value.size(), const_cast<char*>(value.data())};
-  REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
-  REQUIRE(mdb_txn_commit(txn) == 0);
-  mdb_env_close(env);
 }
 
 void enqueue_one(Provider& store, TimestampMs visible_at) {
