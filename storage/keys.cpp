@@ -51,11 +51,16 @@ std::uint32_t get_be32(std::string_view bytes) {
 }
 std::uint64_t get_be64(std::string_view bytes) { return get_be(bytes, 8); }
 
-std::string history_key_prefix(std::string_view instance_id, std::uint64_t execution_id) {
+std::string history_instance_prefix(std::string_view instance_id) {
   std::string key;
   key.reserve(instance_id.size() + kHistoryKeyOverhead);
   put_be16(key, static_cast<std::uint16_t>(instance_id.size()));
   key.append(instance_id);
+  return key;
+}
+
+std::string history_key_prefix(std::string_view instance_id, std::uint64_t execution_id) {
+  std::string key = history_instance_prefix(instance_id);
   put_be64(key, execution_id);
   return key;
 }

@@ -38,6 +38,9 @@ struct HistoryKey {
 /// Requires: valid_instance_id(instance_id).
 std::string encode_history_key(std::string_view instance_id, std::uint64_t execution_id,
                                std::uint64_t event_id);
+/// Returns: the leading part shared by every history key of one instance: be16(len(id)) id.
+/// Requires: valid_instance_id(instance_id).
+std::string history_instance_prefix(std::string_view instance_id);
 /// Returns: the leading part shared by every key of one execution (the key minus the event id).
 /// Requires: valid_instance_id(instance_id).
 std::string history_key_prefix(std::string_view instance_id, std::uint64_t execution_id);

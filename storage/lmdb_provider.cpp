@@ -142,6 +142,8 @@ TimestampMs saturating_add(TimestampMs now, std::chrono::milliseconds lease) {
   return now + span;
 }
 
+}  // namespace
+
 Error invalid_id(const std::string& instance_id) {
   return error(ErrorCode::InvalidArgument, "instance id of " + std::to_string(instance_id.size()) +
                                                " bytes: ids must be 1.." +
@@ -152,8 +154,6 @@ Error in_record(Error cause, std::string_view where) {
   cause.message = std::string(where) + ": " + cause.message;
   return cause;
 }
-
-}  // namespace
 
 LmdbStore::LmdbStore(std::unique_ptr<Env> env, const LmdbOptions& options, int lock_fd,
                      std::string temp_dir, FileId file_id)
@@ -323,14 +323,6 @@ std::optional<TimestampMs> LmdbStore::next_message_due() {
     if (queue_key && !leases_.message_leased(*queue_key)) return queue_key->visible_at;
   }
   return std::nullopt;
-}
-
-Result<std::vector<InstanceRecord>, Error> LmdbStore::list_instances(const InstanceQuery&) {
-  return Err(error(ErrorCode::Internal, "list_instances: not implemented yet"));
-}
-
-Result<std::vector<std::uint64_t>, Error> LmdbStore::list_executions(const std::string&) {
-  return Err(error(ErrorCode::Internal, "list_executions: not implemented yet"));
 }
 
 Result<std::vector<QueuedActivity>, Error> LmdbStore::fetch_activities(

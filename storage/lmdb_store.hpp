@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <duroxide/error.hpp>
@@ -22,6 +23,11 @@
 #include "storage/lmdb_writer.hpp"
 
 namespace duroxide::storage {
+
+/// Returns: InvalidArgument for an id the store cannot hold (see valid_instance_id).
+Error invalid_id(const std::string& instance_id);
+/// Returns: `cause` with "`where`: " put before its message.
+Error in_record(Error cause, std::string_view where);
 
 /// Identity of a file (device, inode): one LmdbStore per file and process.
 struct FileId {

@@ -42,6 +42,15 @@ int commit(const std::string& path) {
   return (*opened)->commit_sync(batch) ? 0 : 1;
 }
 
+int list(const std::string& path) {
+  auto opened = LmdbProvider::open(path, child_options());
+  if (!opened) return 2;
+  InstanceQuery query;
+  query.limit = 100;
+  auto rows = (*opened)->list_instances(query);
+  return rows ? 10 + static_cast<int>(rows->size()) : 2;
+}
+
 }  // namespace
 
 int wait_for_child(int pid, int seconds) {
@@ -65,6 +74,7 @@ int run_child_command(int argc, char** argv) {
   const std::string_view command = argv[2];
   if (command == "claim") return claim(argv[3]);
   if (command == "commit") return commit(argv[3]);
+  if (command == "list") return list(argv[3]);
   return 2;
 }
 

@@ -14,6 +14,7 @@ inline constexpr const char* kChildFlag = "--storage-child";
 ///   claim PATH   0 = Busy, 1 = claimed, 2 = other error
 ///   commit PATH  0 = committed a message for instance "from-child", 1 = commit failed,
 ///                2 = open failed
+///   list PATH    10 + the number of instance rows (at most 100), 2 = open or listing failed
 /// Returns: the exit status for argv[2...], or 2 for an unknown command.
 int run_child_command(int argc, char** argv);
 

@@ -75,6 +75,15 @@ TEST_SUITE("storage.keys") {
     CHECK(lmdb_less(encode_history_key("a", 1, ~std::uint64_t{0}), encode_history_key("a", 2, 0)));
   }
 
+  TEST_CASE("the instance prefix covers every execution of that instance only") {
+    const std::string a = history_instance_prefix("a");
+    CHECK(a == std::string("\0\1a", 3));
+    CHECK(encode_history_key("a", 1, 1).starts_with(a));
+    CHECK(encode_history_key("a", ~std::uint64_t{0}, 9).starts_with(a));
+    CHECK_FALSE(encode_history_key("ab", 1, 1).starts_with(a));
+    CHECK_FALSE(encode_history_key("b", 1, 1).starts_with(a));
+  }
+
   TEST_CASE("history keys round trip, binary ids included") {
     const std::string id("in\0st", 5);
     const HistoryKey expected{id, 3, 77};
