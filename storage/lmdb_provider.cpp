@@ -208,6 +208,11 @@ void LmdbStore::on_committed(const std::vector<QueueKey>& messages,
   leases_.forget(messages, activities);
 }
 
+std::pair<std::size_t, std::size_t> LmdbStore::lease_counts() {
+  std::lock_guard lock(lease_mutex_);
+  return {leases_.leased_messages(), leases_.tracked_activities()};
+}
+
 Result<InstanceRecord, Error> LmdbStore::read_instance(const std::string& instance_id) {
   if (!valid_instance_id(instance_id)) return Err(invalid_id(instance_id));
   ReadTxn txn(*env_);

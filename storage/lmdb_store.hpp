@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <duroxide/error.hpp>
@@ -80,6 +81,9 @@ class LmdbStore final : public LmdbProvider {
 
   /// Returns: the writer's counters (for tests and diagnostics).
   WriterStats stats() const { return writer_->stats(); }
+  /// Returns: the leased messages and the activities the lease table tracks (for tests and
+  /// diagnostics).
+  std::pair<std::size_t, std::size_t> lease_counts();
   /// Returns: the current size of the memory map in bytes.
   std::size_t map_size() const { return env_->map_size(); }
   const FileId& file_id() const { return file_id_; }

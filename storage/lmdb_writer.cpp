@@ -268,10 +268,11 @@ int Writer::check_attempts(MDB_txn* txn, const PreparedBatch& batch, Result<void
   return 0;
 }
 
-int Writer::write(MDB_txn* txn, const PreparedBatch& batch, const Rewrites& rewrites,
+int Writer::write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites,
                   std::uint64_t& next_seq) {
   const Databases& dbs = env_.dbs();
   int rc = 0;
+  batch.removed = RemovedRecords{};  // a txn redone after a failure finds them again
   if (batch.instance_row)
     rc = db_put(txn, dbs.instances, batch.instance_id, *batch.instance_row, 0);
   for (auto it = batch.history.begin(); rc == 0 && it != batch.history.end(); ++it) {
@@ -281,6 +282,8 @@ int Writer::write(MDB_txn* txn, const PreparedBatch& batch, const Rewrites& rewr
   for (auto it = rewrites.begin(); rc == 0 && it != rewrites.end(); ++it) {
     rc = db_put(txn, dbs.worker_queue, it->first, it->second, 0);
   }
+  if (rc == 0 && !batch.deleted_instances.empty())
+    rc = delete_instances(txn, dbs, batch.deleted_instances, batch.removed);
   for (auto it = batch.consumed_messages.begin(); rc == 0 && it != batch.consumed_messages.end();
        ++it) {
     rc = dequeue(txn, dbs.orchestrator_queue, *it);
@@ -311,10 +314,13 @@ void Writer::finish(std::vector<PreparedBatch>& group, std::vector<Result<void, 
     messages.insert(messages.end(), batch.consumed_messages.begin(), batch.consumed_messages.end());
     activities.insert(activities.end(), batch.consumed_activities.begin(),
                       batch.consumed_activities.end());
+    messages.insert(messages.end(), batch.removed.messages.begin(), batch.removed.messages.end());
+    activities.insert(activities.end(), batch.removed.activities.begin(),
+                      batch.removed.activities.end());
     merge_notice(notice, batch.notice);
   }
-  // Leases of consumed records end only now that their removal is durable and visible, so a
-  // fetch never sees a consumed record unleased.
+  // Leases of consumed (and deleted) records end only now that their removal is durable and
+  // visible, so a fetch never sees a consumed record unleased.
   if (committed != 0 && after_commit_) after_commit_(messages, activities);
   batches_ += committed;
   failed_batches_ += group.size() - committed;

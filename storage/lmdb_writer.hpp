@@ -48,8 +48,8 @@ struct WriterStats {
 /// but the writer's own.
 class Writer {
  public:
-  /// Called with the queue keys consumed by the batches of a txn that committed, before their
-  /// `done` callbacks run.
+  /// Called with the queue keys consumed or deleted by the batches of a txn that committed,
+  /// before their `done` callbacks run.
   using AfterCommit = std::function<void(const std::vector<QueueKey>& messages,
                                          const std::vector<QueueKey>& activities)>;
 
@@ -92,8 +92,7 @@ class Writer {
             Rewrites& rewrites);
   int check_attempts(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result,
                      Rewrites& rewrites);
-  int write(MDB_txn* txn, const PreparedBatch& batch, const Rewrites& rewrites,
-            std::uint64_t& next_seq);
+  int write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites, std::uint64_t& next_seq);
   void finish(std::vector<PreparedBatch>& group, std::vector<Result<void, Error>>& results,
               ChangeNotice& notice);
   void check_foreign();

@@ -3,6 +3,8 @@
 #include "storage/prepared_batch.hpp"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "storage/codec.hpp"
 
@@ -15,6 +17,27 @@ std::string id_rule(const std::string& id) {
   return "instance id '" + id.substr(0, 64) + (id.size() > 64 ? "...'" : "'") + " of " +
          std::to_string(id.size()) + " bytes: ids must be 1.." +
          std::to_string(kMaxInstanceIdBytes) + " bytes";
+}
+
+// A batch may delete instances or write to them, not both: which would win is no rule a
+// caller should have to remember.
+std::optional<Error> check_deletions(const WriteBatch& batch) {
+  if (batch.deleted_instances.empty()) return std::nullopt;
+  const std::set<std::string_view> deleted(batch.deleted_instances.begin(),
+                                           batch.deleted_instances.end());
+  auto both = [](std::string_view id) {
+    return invalid("batch deletes instance '" + std::string(id.substr(0, 64)) +
+                   "' and writes to it");
+  };
+  const bool writes_own = batch.instance.has_value() || !batch.history.empty();
+  if (writes_own && deleted.contains(batch.instance_id)) return both(batch.instance_id);
+  for (const auto& message : batch.messages) {
+    if (deleted.contains(message.instance_id)) return both(message.instance_id);
+  }
+  for (const auto& item : batch.activities) {
+    if (deleted.contains(item.instance_id)) return both(item.instance_id);
+  }
+  return std::nullopt;
 }
 
 std::optional<Error> validate(const WriteBatch& batch) {
@@ -33,7 +56,10 @@ std::optional<Error> validate(const WriteBatch& batch) {
     if (!valid_instance_id(item.instance_id))
       return invalid("activity: " + id_rule(item.instance_id));
   }
-  return std::nullopt;
+  for (const auto& id : batch.deleted_instances) {
+    if (!valid_instance_id(id)) return invalid("deletion: " + id_rule(id));
+  }
+  return check_deletions(batch);
 }
 
 void encode_into(PreparedBatch& out, const WriteBatch& batch) {
@@ -55,6 +81,7 @@ void encode_into(PreparedBatch& out, const WriteBatch& batch) {
   out.activities.reserve(batch.activities.size());
   for (const auto& item : batch.activities) out.activities.push_back(encode(item));
   out.notice.activities = !batch.activities.empty();
+  out.notice.instances = out.notice.instances || !batch.deleted_instances.empty();
 }
 
 }  // namespace
@@ -85,6 +112,7 @@ PreparedBatch prepare_batch(WriteBatch batch, Provider::CommitCallback done) {
   out.consumed_messages = std::move(batch.consumed_messages);
   out.consumed_activities = std::move(batch.consumed_activities);
   out.activity_attempts = std::move(batch.activity_attempts);
+  out.deleted_instances = std::move(batch.deleted_instances);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <duroxide/provider.hpp>
 
 #include "storage/keys.hpp"
+#include "storage/lmdb_delete.hpp"
 
 namespace duroxide::storage {
 
@@ -29,14 +30,19 @@ struct PreparedBatch {
   std::vector<std::pair<TimestampMs, std::string>> messages;  ///< visible_at, encoded message
   std::vector<std::string> activities;                        ///< encoded work items
   std::vector<std::pair<QueueKey, std::uint32_t>> activity_attempts;  ///< key, attempt to store
+  std::vector<std::string> deleted_instances;
+  /// Filled by the writer while it commits the batch: the queue records its deletions removed
+  /// (their leases end once the commit is durable, as those of consumed records do).
+  RemovedRecords removed;
   ChangeNotice notice;  ///< what committing this batch makes available
   Provider::CommitCallback done;
 };
 
 /// Returns: `batch` checked and encoded. Malformed batches (an instance id that is empty or
 /// longer than kMaxInstanceIdBytes where one is needed, a row whose id differs from the batch's,
-/// a message or work item without a valid instance id) come back with `invalid` set
-/// (InvalidArgument). Throws only std::bad_alloc.
+/// a message, work item or deletion without a valid instance id, a deleted instance that the
+/// batch also writes to) come back with `invalid` set (InvalidArgument). Throws only
+/// std::bad_alloc.
 PreparedBatch prepare_batch(WriteBatch batch, Provider::CommitCallback done);
 
 /// Adds `other` to `into`: flags are or-ed, earliest_visible_at is the minimum.

@@ -168,7 +168,11 @@ struct WriteBatch {
   /// started, so a crash during it still counts). A record that is gone is skipped.
   std::vector<std::pair<QueueKey, std::uint32_t>> activity_attempts;
   /// Instances removed whole: the row, the history of every execution, and the queued
-  /// messages and activities addressed to them. An id without a row is skipped.
+  /// messages and activities addressed to them (their leases end as if consumed). An id
+  /// without a row is skipped. The precondition is checked before anything is deleted. A
+  /// batch must not both delete an instance and write to it (its row or history, or messages
+  /// or activities addressed to it): such a batch fails with InvalidArgument. Consuming or
+  /// rewriting records that a deletion removes is harmless.
   std::vector<std::string> deleted_instances;
 
   bool empty() const {
