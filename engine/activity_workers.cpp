@@ -1,10 +1,25 @@
 // SPDX-License-Identifier: MIT
-// The workers' loop: lease an activity, run it, commit its completion.
+// The workers' loop: lease an activity, record that it starts, run it, commit its completion.
 #include "engine/activity_workers.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
 
 #include "engine/clock.hpp"
 
 namespace duroxide::engine {
+namespace {
+
+// More cancellations of not-yet-started activities than this are forgotten (their results
+// are dropped by the instance anyway); it only bounds memory.
+constexpr std::size_t kMaxEarlyCancels = 4096;
+
+// The first retry of an unregistered activity waits this long; each further one twice as long.
+constexpr TimestampMs kUnregisteredFirstWaitMs = 100;
+constexpr TimestampMs kUnregisteredMaxWaitMs = 30'000;
+
+}  // namespace
 
 ActivityWorkers::ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals)
     : services_(services), signals_(std::move(signals)) {
@@ -34,22 +49,43 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
   if (cancel) {
     std::lock_guard running(running_mutex_);  // the same lock as track(): none is missed
     signals_->cancel_activities->store(true);
-    for (auto& [id, flag] : running_) flag->store(true);
+    for (auto& [id, activity] : running_) activity.cancelled->store(true);
   }
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+  std::vector<QueueKey> held;
+  {
+    std::lock_guard deferred(deferred_mutex_);
+    for (const auto& [key, until] : deferred_) held.push_back(key);
+    deferred_.clear();
+  }
+  if (!held.empty()) services_.store->release_activities(held);
 }
 
 void ActivityWorkers::cancel_instance(const std::string& instance_id) {
   std::lock_guard lock(running_mutex_);
   auto [begin, end] = running_.equal_range(instance_id);
-  for (auto it = begin; it != end; ++it) it->second->store(true);
+  for (auto it = begin; it != end; ++it) it->second.cancelled->store(true);
 }
 
-ActivityWorkers::Flag ActivityWorkers::track(const std::string& instance_id) {
+void ActivityWorkers::cancel_activity(const std::string& instance_id, std::uint64_t execution_id,
+                                      std::uint64_t activity_id) {
+  std::lock_guard lock(running_mutex_);
+  auto [begin, end] = running_.equal_range(instance_id);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second.execution_id == execution_id && it->second.activity_id == activity_id) {
+      it->second.cancelled->store(true);
+      return;
+    }
+  }
+  if (cancelled_early_.size() >= kMaxEarlyCancels) cancelled_early_.clear();
+  cancelled_early_.emplace(instance_id, execution_id, activity_id);
+}
+
+ActivityWorkers::Flag ActivityWorkers::track(const ActivityWorkItem& item) {
   std::lock_guard lock(running_mutex_);
   auto flag = std::make_shared<std::atomic<bool>>(signals_->cancel_activities->load());
-  running_.emplace(instance_id, flag);
+  running_.emplace(item.instance_id, Running{item.execution_id, item.activity_id, flag});
   return flag;
 }
 
@@ -57,7 +93,7 @@ void ActivityWorkers::untrack(const std::string& instance_id, const Flag& flag) 
   std::lock_guard lock(running_mutex_);
   auto [begin, end] = running_.equal_range(instance_id);
   for (auto it = begin; it != end; ++it) {
-    if (it->second == flag) {
+    if (it->second.cancelled == flag) {
       running_.erase(it);
       return;
     }
@@ -73,43 +109,78 @@ void ActivityWorkers::main() {
       if (signals_->stop_workers) return;
       seen = signals_->activity_notices;
     }
+    const std::optional<TimestampMs> next_retry = release_deferred(wall_now_ms());
     auto fetched = services_.store->fetch_activities(wall_now_ms(), 1, lease);
     if (fetched && !fetched->empty()) {
-      run(std::move(fetched->front()));
+      handle(std::move(fetched->front()));
       continue;
     }
     if (!fetched) {
       services_.logger.log(LogLevel::Error, "fetching activities failed: {}",
                            fetched.error().to_string());
     }
-    // Sleep until a commit enqueues activities; an expired lease needs no notice, so look
-    // again after a lease period at the latest.
+    // Sleep until a commit enqueues activities or a deferred item is due; an expired lease
+    // needs no notice, so look again after a lease period at the latest.
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(lease);
+    if (next_retry) {
+      wait = std::min(
+          wait, std::chrono::milliseconds(std::max<TimestampMs>(*next_retry - wall_now_ms(), 1)));
+    }
     std::unique_lock lock(signals_->mutex);
     signals_->workers_wake.wait_for(
-        lock, lease, [&] { return signals_->stop_workers || signals_->activity_notices != seen; });
+        lock, wait, [&] { return signals_->stop_workers || signals_->activity_notices != seen; });
   }
 }
 
-Result<std::string> ActivityWorkers::invoke(ActivityContext& context,
-                                            const ActivityWorkItem& item) {
+void ActivityWorkers::handle(QueuedActivity queued) {
+  const ActivityWorkItem& item = queued.item;
+  {
+    std::lock_guard lock(running_mutex_);
+    if (cancelled_early_.erase({item.instance_id, item.execution_id, item.activity_id}) != 0) {
+      finish(queued, std::nullopt);  // its call was cancelled before it started: not run
+      return;
+    }
+  }
   const ActivityFn* fn = services_.activities.find(item.name);
   if (fn == nullptr) {
-    // TODO(#3): fail the instance as Configuration/UnregisteredActivity after a back-off.
-    return Err("unregistered activity '" + item.name + "'");
+    defer(queued);
+    return;
   }
-  try {
-    return (*fn)(context, item.input);
-  } catch (const std::exception& e) {
-    return Err(std::string(e.what()));
-  } catch (...) {
-    return Err("activity threw an unknown exception");
+  {
+    std::lock_guard lock(deferred_mutex_);
+    unregistered_tries_.erase(queued.key);
   }
+  const std::uint32_t max_attempts = std::max<std::uint32_t>(services_.options.max_attempts, 1);
+  if (item.attempt > max_attempts) {
+    give_up(queued, "Poison",
+            fmt::format("activity '{}' (event {}) was delivered {} times without completing "
+                        "(max_attempts {})",
+                        item.name, item.activity_id, item.attempt - 1, max_attempts));
+    return;
+  }
+  if (!mark_started(queued)) return;
+  run(queued, *fn);
 }
 
-void ActivityWorkers::run(QueuedActivity queued) {
+// Makes this delivery count before the activity runs: if the process dies during it, the next
+// delivery carries a higher attempt, so an activity that kills the process cannot loop forever.
+bool ActivityWorkers::mark_started(const QueuedActivity& queued) {
+  WriteBatch mark;
+  mark.instance_id = queued.item.instance_id;
+  mark.activity_attempts.emplace_back(queued.key, queued.item.attempt + 1);
+  if (auto marked = services_.store->commit_sync(std::move(mark)); !marked) {
+    services_.logger.log(LogLevel::Error, "recording the start of activity '{}' failed: {}",
+                         queued.item.name, marked.error().to_string());
+    services_.store->release_activities({queued.key});
+    return false;
+  }
+  return true;
+}
+
+void ActivityWorkers::run(const QueuedActivity& queued, const ActivityFn& fn) {
   const ActivityWorkItem& item = queued.item;
   const Logger& logger = services_.logger;
-  const Flag cancelled = track(item.instance_id);
+  const Flag cancelled = track(item);
   ActivityContext context(
       ActivityContext::Info{item.instance_id, item.execution_id, item.orchestration_name, item.name,
                             item.activity_id, item.attempt},
@@ -122,7 +193,14 @@ void ActivityWorkers::run(QueuedActivity queued) {
                    message);
       },
       cancelled);
-  auto result = invoke(context, item);
+  Result<std::string> result = std::string();
+  try {
+    result = fn(context, item.input);
+  } catch (const std::exception& e) {
+    result = Err(std::string(e.what()));
+  } catch (...) {
+    result = Err(std::string("activity threw an unknown exception"));
+  }
   untrack(item.instance_id, cancelled);
   if (signals_->cancel_activities->load()) {
     // Stopped by shutdown: what it returned is no outcome. The item stays in the store and
@@ -130,7 +208,6 @@ void ActivityWorkers::run(QueuedActivity queued) {
     services_.store->release_activities({queued.key});
     return;
   }
-
   OrchestratorMessage completion;
   completion.instance_id = item.instance_id;
   completion.execution_id = item.execution_id;
@@ -138,14 +215,79 @@ void ActivityWorkers::run(QueuedActivity queued) {
   completion.source_id = item.activity_id;
   completion.visible_at = wall_now_ms();
   completion.data = result ? std::move(result).value() : result.error();
+  finish(queued, std::move(completion));
+}
+
+// The activity will not run: its instance fails with `kind` (Poison, UnregisteredActivity).
+void ActivityWorkers::give_up(const QueuedActivity& queued, const char* kind, std::string why) {
+  services_.logger.log(LogLevel::Error, "instance '{}': {}", queued.item.instance_id, why);
+  OrchestratorMessage message;
+  message.instance_id = queued.item.instance_id;
+  message.execution_id = queued.item.execution_id;
+  message.kind = MessageKind::ActivityPoisoned;
+  message.source_id = queued.item.activity_id;
+  message.visible_at = wall_now_ms();
+  message.name = kind;
+  message.data = std::move(why);
+  finish(queued, std::move(message));
+}
+
+// Removes the item and sends `message` (if any) in one commit, without waiting for it.
+void ActivityWorkers::finish(const QueuedActivity& queued,
+                             std::optional<OrchestratorMessage> message) {
   WriteBatch batch;
-  batch.instance_id = item.instance_id;
+  batch.instance_id = queued.item.instance_id;
   batch.consumed_activities.push_back(queued.key);
-  batch.messages.push_back(std::move(completion));
+  if (message) batch.messages.push_back(std::move(*message));
   services_.store->commit(
       std::move(batch), [store = services_.store, key = queued.key](Result<void, Error> committed) {
         if (!committed) store->release_activities({key});  // run it again: at least once
       });
+}
+
+// An unregistered activity keeps its lease until a retry time that doubles each time; after
+// RuntimeOptions::unregistered_retries retries its instance is told.
+void ActivityWorkers::defer(const QueuedActivity& queued) {
+  const ActivityWorkItem& item = queued.item;
+  unsigned tries = 0;
+  {
+    std::lock_guard lock(deferred_mutex_);
+    tries = ++unregistered_tries_[queued.key];
+    if (tries <= services_.options.unregistered_retries) {
+      const TimestampMs wait = std::min<TimestampMs>(
+          kUnregisteredFirstWaitMs << std::min<unsigned>(tries - 1, 20), kUnregisteredMaxWaitMs);
+      deferred_[queued.key] = wall_now_ms() + wait;
+    } else {
+      unregistered_tries_.erase(queued.key);
+    }
+  }
+  if (tries <= services_.options.unregistered_retries) {
+    services_.logger.log(LogLevel::Warn, "instance '{}': activity '{}' is not registered",
+                         item.instance_id, item.name);
+    return;
+  }
+  give_up(queued, "UnregisteredActivity",
+          fmt::format("activity '{}' is not registered", item.name));
+}
+
+// Returns: the earliest retry time still ahead, if any.
+std::optional<TimestampMs> ActivityWorkers::release_deferred(TimestampMs now) {
+  std::vector<QueueKey> due;
+  std::optional<TimestampMs> next;
+  {
+    std::lock_guard lock(deferred_mutex_);
+    for (auto it = deferred_.begin(); it != deferred_.end();) {
+      if (it->second <= now) {
+        due.push_back(it->first);
+        it = deferred_.erase(it);
+      } else {
+        next = next ? std::min(*next, it->second) : it->second;
+        ++it;
+      }
+    }
+  }
+  if (!due.empty()) services_.store->release_activities(due);
+  return next;
 }
 
 }  // namespace duroxide::engine

@@ -4,11 +4,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -18,11 +22,16 @@
 namespace duroxide::engine {
 
 /// A pool of plain threads (activities block: they sleep, do I/O, call services). Each takes
-/// one leased activity at a time, runs it, and commits {remove the item, enqueue the result}
-/// without waiting: the group committer batches the completions of all workers. A failed
-/// commit releases the lease, so the activity runs again (at least once).
+/// one leased activity at a time, makes the start of this delivery durable (its attempt
+/// count), runs it, and commits {remove the item, enqueue the result} without waiting: the
+/// group committer batches the completions of all workers. A failed commit releases the
+/// lease, so the activity runs again (at least once).
 ///
-/// Thread safety: construct, then stop() from the owning thread.
+/// An activity delivered more than RuntimeOptions::max_attempts times is not run again: its
+/// instance is told it is poisoned. An activity whose name is not registered is retried with
+/// a back-off (the item stays leased meanwhile), then its instance is told so.
+///
+/// Thread safety: construct, then stop() from the owning thread; the cancel methods from any.
 class ActivityWorkers {
  public:
   ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals);
@@ -31,27 +40,48 @@ class ActivityWorkers {
   ActivityWorkers& operator=(const ActivityWorkers&) = delete;
 
   /// Sets ActivityContext::is_cancelled() for the activities running for `instance_id`.
-  /// Thread-safe.
   void cancel_instance(const std::string& instance_id);
+  /// Sets ActivityContext::is_cancelled() for one activity if it runs; if it has not started,
+  /// it will not run (its item is removed unrun when it is handed out).
+  void cancel_activity(const std::string& instance_id, std::uint64_t execution_id,
+                       std::uint64_t activity_id);
 
   /// Lets running activities finish and joins the threads. After `grace` (if given), running
   /// activities see ActivityContext::is_cancelled() turn true.
   void stop(std::optional<std::chrono::milliseconds> grace = std::nullopt);
 
  private:
-  void main();
-  void run(QueuedActivity queued);
-  Result<std::string> invoke(ActivityContext& context, const ActivityWorkItem& item);
-
   using Flag = std::shared_ptr<std::atomic<bool>>;
-  Flag track(const std::string& instance_id);
+  using ActivityKey = std::tuple<std::string, std::uint64_t, std::uint64_t>;
+  struct Running {
+    std::uint64_t execution_id;
+    std::uint64_t activity_id;
+    Flag cancelled;
+  };
+
+  void main();
+  void handle(QueuedActivity queued);
+  bool mark_started(const QueuedActivity& queued);
+  void run(const QueuedActivity& queued, const ActivityFn& fn);
+  void give_up(const QueuedActivity& queued, const char* kind, std::string why);
+  void defer(const QueuedActivity& queued);
+  std::optional<TimestampMs> release_deferred(TimestampMs now);
+  void finish(const QueuedActivity& queued, std::optional<OrchestratorMessage> message);
+
+  Flag track(const ActivityWorkItem& item);
   void untrack(const std::string& instance_id, const Flag& flag);
 
   const Services& services_;
   std::shared_ptr<Signals> signals_;
   std::vector<std::thread> threads_;
+
   std::mutex running_mutex_;
-  std::unordered_multimap<std::string, Flag> running_;  // cancel flags by instance
+  std::unordered_multimap<std::string, Running> running_;  // by instance
+  std::set<ActivityKey> cancelled_early_;                  // cancelled before they were handed out
+
+  std::mutex deferred_mutex_;
+  std::map<QueueKey, TimestampMs> deferred_;  // unregistered: leased until this retry time
+  std::map<QueueKey, unsigned> unregistered_tries_;
 };
 
 }  // namespace duroxide::engine

@@ -17,8 +17,12 @@ bool is_turn_marker(EventKind kind) {
 
 bool is_schedule(EventKind kind) {
   return kind == EventKind::ActivityScheduled || kind == EventKind::TimerCreated ||
-         kind == EventKind::EventSubscribed;
+         kind == EventKind::EventSubscribed || kind == EventKind::SubOrchestrationScheduled ||
+         kind == EventKind::OrchestrationScheduled;
 }
+
+// The reason a child receives when its parent cancels it, by cascade or by a dropped future.
+constexpr std::string_view kParentCanceled = "parent canceled";
 
 // How a scheduling event reads in a nondeterminism message.
 std::string describe(const HistoryEvent& event) {
@@ -33,6 +37,12 @@ std::string describe(const HistoryEvent& event) {
       return fmt::format("schedule_timer(firing at {} ms)", event.timestamp);
     case EventKind::EventSubscribed:
       return fmt::format("schedule_wait(\"{}\")", event.name);
+    case EventKind::SubOrchestrationScheduled:
+      return fmt::format("schedule_sub_orchestration(\"{}\", id \"{}\", input \"{}\")", event.name,
+                         event.instance, shown(event.data));
+    case EventKind::OrchestrationScheduled:
+      return fmt::format("schedule_orchestration(\"{}\", id \"{}\", input \"{}\")", event.name,
+                         event.instance, shown(event.data));
     default:
       return fmt::format("event kind {}", static_cast<int>(event.kind));
   }
@@ -64,6 +74,9 @@ Execution::Execution(ExecutionHost& host, std::uint64_t execution_id, std::strin
   input_ = started.data;
   start_time_ = started.timestamp;
   next_event_id_ = history_.back().event_id + 1;
+  for (const auto& event : history_) {
+    if (event.kind == EventKind::CancelRequested) cancelled_.insert(event.source_id);
+  }
   replaying_ = true;
   replay_turn();  // turn 1: the start itself
 }
@@ -77,14 +90,22 @@ std::uint64_t Execution::add_event(HistoryEvent event) {
 // ---- scheduling -------------------------------------------------------------------------
 
 DurableFuture Execution::schedule_activity(std::string_view name, std::string input) {
+  return DurableFuture(this, schedule_activity_at(name, std::move(input)));
+}
+
+std::size_t Execution::schedule_activity_at(std::string_view name, std::string input) {
   HistoryEvent event;
   event.kind = EventKind::ActivityScheduled;
   event.name = std::string(name);
   event.data = std::move(input);
-  return DurableFuture(this, schedule(OpKind::Activity, std::move(event)));
+  return schedule(OpKind::Activity, std::move(event));
 }
 
 DurableFuture Execution::schedule_timer(std::chrono::milliseconds delay) {
+  return DurableFuture(this, schedule_timer_at(delay));
+}
+
+std::size_t Execution::schedule_timer_at(std::chrono::milliseconds delay) {
   HistoryEvent event;
   event.kind = EventKind::TimerCreated;
   // Saturating: a delay of milliseconds::max() means "never", not a time in the past.
@@ -92,7 +113,7 @@ DurableFuture Execution::schedule_timer(std::chrono::milliseconds delay) {
   event.timestamp = ms > std::numeric_limits<TimestampMs>::max() - turn_time_
                         ? std::numeric_limits<TimestampMs>::max()
                         : turn_time_ + ms;
-  return DurableFuture(this, schedule(OpKind::Timer, std::move(event)));
+  return schedule(OpKind::Timer, std::move(event));
 }
 
 DurableFuture Execution::schedule_wait(std::string_view event_name) {
@@ -102,44 +123,120 @@ DurableFuture Execution::schedule_wait(std::string_view event_name) {
   return DurableFuture(this, schedule(OpKind::Wait, std::move(event)));
 }
 
+DurableFuture Execution::schedule_sub_orchestration(std::string_view name,
+                                                    std::string_view child_id, std::string input) {
+  HistoryEvent event;
+  event.kind = EventKind::SubOrchestrationScheduled;
+  event.name = std::string(name);
+  event.instance = std::string(child_id);  // empty: derived from the event id once known
+  event.data = std::move(input);
+  return DurableFuture(this, schedule(OpKind::SubOrchestration, std::move(event)));
+}
+
+void Execution::schedule_orchestration(std::string_view name, std::string_view instance_id,
+                                       std::string input) {
+  HistoryEvent event;
+  event.kind = EventKind::OrchestrationScheduled;
+  event.name = std::string(name);
+  event.instance = std::string(instance_id);
+  event.data = std::move(input);
+  schedule(OpKind::Detached, std::move(event));
+}
+
+DurableFuture Execution::schedule_activity_with_retry(std::string_view name, std::string input,
+                                                      RetryPolicy policy) {
+  throw_if_ending();
+  if (policy.max_attempts == 0) policy.max_attempts = 1;
+  Retry retry;
+  retry.name = std::string(name);
+  retry.input = std::move(input);
+  retry.policy = std::move(policy);
+  retries_.push_back(std::move(retry));
+  start_attempt(retries_.back());
+  ops_.push_back(Op{OpKind::Retry, 0, retries_.size() - 1, {}});
+  return DurableFuture(this, ops_.size() - 1);
+}
+
+void Execution::start_attempt(Retry& retry) {
+  ++retry.attempt;
+  retry.activity = schedule_activity_at(retry.name, retry.input);
+  retry.deadline.reset();
+  if (retry.policy.timeout) retry.deadline = schedule_timer_at(*retry.policy.timeout);
+}
+
+void Execution::throw_if_ending() const {
+  if (divergence_) throw NondeterminismDetected{*divergence_};
+  if (stop_) throw StopRequested{*stop_};
+}
+
 // Binds the call at the next position to its recorded event, or records it (with the work it
 // implies) when history has no more scheduled calls.
 std::size_t Execution::schedule(OpKind kind, HistoryEvent wanted) {
-  if (divergence_) throw NondeterminismDetected{*divergence_};
-  if (cancel_reason_) throw CancelRequested{*cancel_reason_};
+  throw_if_ending();
   const std::size_t position = ops_.size();
   Op op{kind, 0, 0, kind == OpKind::Wait ? wanted.name : std::string()};
   if (const HistoryEvent* recorded = next_recorded_schedule()) {
     check_match(position, *recorded, wanted);
     op.event_id = recorded->event_id;
+    if (kind == OpKind::SubOrchestration) op.name = recorded->instance;
   } else {
     if (history_left()) {
       diverged(fmt::format("call #{} {} is not in history, which has no more scheduled calls",
                            position + 1, describe(wanted)));
     }
     replaying_ = false;
-    const TimestampMs fire_at = wanted.timestamp;
-    const std::string activity_name = wanted.name;
-    const std::string activity_input = kind == OpKind::Activity ? wanted.data : std::string();
     op.event_id = add_event(std::move(wanted));
-    if (kind == OpKind::Activity) {
-      output_.activities.push_back(ActivityWorkItem{identity_.instance_id, identity_.execution_id,
-                                                    identity_.name, op.event_id, activity_name,
-                                                    activity_input, 1});
-    } else if (kind == OpKind::Timer) {
-      OrchestratorMessage fired;
-      fired.instance_id = identity_.instance_id;
-      fired.execution_id = identity_.execution_id;
-      fired.kind = MessageKind::TimerFired;
-      fired.source_id = op.event_id;
-      fired.visible_at = fire_at;
-      output_.messages.push_back(std::move(fired));
+    HistoryEvent& added = output_.events.back();
+    if (kind == OpKind::SubOrchestration && added.instance.empty()) {
+      added.instance = fmt::format("{}::sub::{}", identity_.instance_id, op.event_id);
     }
+    if (kind == OpKind::SubOrchestration) op.name = added.instance;
+    record_work(kind, added);
   }
   if (kind == OpKind::Wait) op.wait_index = waits_[op.name]++;
   scheduled_.emplace(op.event_id, kind);
   ops_.push_back(std::move(op));
   return position;
+}
+
+// The work a newly recorded call sends out, committed with the step that records it.
+void Execution::record_work(OpKind kind, const HistoryEvent& scheduled) {
+  switch (kind) {
+    case OpKind::Activity:
+      output_.activities.push_back(ActivityWorkItem{identity_.instance_id, identity_.execution_id,
+                                                    identity_.name, scheduled.event_id,
+                                                    scheduled.name, scheduled.data, 1});
+      return;
+    case OpKind::Timer: {
+      OrchestratorMessage fired;
+      fired.instance_id = identity_.instance_id;
+      fired.execution_id = identity_.execution_id;
+      fired.kind = MessageKind::TimerFired;
+      fired.source_id = scheduled.event_id;
+      fired.visible_at = scheduled.timestamp;
+      output_.messages.push_back(std::move(fired));
+      return;
+    }
+    case OpKind::SubOrchestration:
+    case OpKind::Detached: {
+      OrchestratorMessage start;
+      start.instance_id = scheduled.instance;
+      start.kind = MessageKind::StartOrchestration;
+      start.visible_at = turn_time_;
+      start.name = scheduled.name;  // an empty version: the latest registered one
+      start.data = scheduled.data;
+      if (kind == OpKind::SubOrchestration) {
+        start.source_id = scheduled.event_id;
+        start.parent_id = identity_.instance_id;
+        start.parent_execution_id = identity_.execution_id;
+      }
+      output_.messages.push_back(std::move(start));
+      return;
+    }
+    case OpKind::Wait:
+    case OpKind::Retry:
+      return;
+  }
 }
 
 const HistoryEvent* Execution::next_recorded_schedule() {
@@ -153,7 +250,13 @@ const HistoryEvent* Execution::next_recorded_schedule() {
 void Execution::check_match(std::size_t position, const HistoryEvent& recorded,
                             const HistoryEvent& wanted) {
   bool same = recorded.kind == wanted.kind && recorded.name == wanted.name;
-  if (same && wanted.kind == EventKind::ActivityScheduled) same = recorded.data == wanted.data;
+  if (same && (wanted.kind == EventKind::ActivityScheduled ||
+               wanted.kind == EventKind::SubOrchestrationScheduled ||
+               wanted.kind == EventKind::OrchestrationScheduled)) {
+    same = recorded.data == wanted.data;
+  }
+  // An empty child id asks for the derived one, whatever id history derived.
+  if (same && !wanted.instance.empty()) same = recorded.instance == wanted.instance;
   if (same && wanted.kind == EventKind::TimerCreated) {
     same = recorded.timestamp == wanted.timestamp;
   }
@@ -182,20 +285,69 @@ void Execution::diverged(std::string message) {
 
 // ---- waiting ----------------------------------------------------------------------------
 
-std::optional<Execution::Found> Execution::find_completion(const Op& op) const {
+std::optional<Execution::Found> Execution::find_completion(std::size_t index) {
   using Kind = DurableOutput::Kind;
-  if (op.kind == OpKind::Wait) {
-    auto it = raised_.find(op.name);
-    if (it == raised_.end() || it->second.size() <= op.wait_index) return std::nullopt;
-    const Completion& event = it->second[op.wait_index];
-    return Found{event.event_id, DurableOutput{Kind::External, event.data}};
+  const Op& op = ops_.at(index);
+  switch (op.kind) {
+    case OpKind::Wait: {
+      auto it = raised_.find(op.name);
+      if (it == raised_.end() || it->second.size() <= op.wait_index) return std::nullopt;
+      const Completion& event = it->second[op.wait_index];
+      return Found{event.event_id, DurableOutput{Kind::External, event.data}};
+    }
+    case OpKind::Retry:
+      return advance_retry(retries_.at(op.wait_index));
+    case OpKind::Detached:
+      throw std::logic_error("a detached start has no result");
+    case OpKind::Activity:
+    case OpKind::Timer:
+    case OpKind::SubOrchestration:
+      break;
   }
   auto it = completions_.find(op.event_id);
   if (it == completions_.end()) return std::nullopt;
   const Completion& done = it->second;
   if (op.kind == OpKind::Timer) return Found{done.event_id, DurableOutput{Kind::Timer, ""}};
-  if (done.ok) return Found{done.event_id, DurableOutput{Kind::Activity, done.data}};
-  return Found{done.event_id, DurableOutput{Kind::Activity, Err(done.data)}};
+  const Kind kind = op.kind == OpKind::Activity ? Kind::Activity : Kind::SubOrchestration;
+  if (done.ok) return Found{done.event_id, DurableOutput{kind, done.data}};
+  return Found{done.event_id, DurableOutput{kind, Err(done.data)}};
+}
+
+// Moves a retried activity on as far as history allows: a failed attempt is followed by its
+// back-off timer, a fired back-off timer by the next attempt. Scheduling happens here, at an
+// await, so replay (awaiting at the same points and seeing the same turns) makes the same calls.
+std::optional<Execution::Found> Execution::advance_retry(Retry& retry) {
+  while (!retry.result) {
+    if (retry.pause) {
+      if (!find_completion(*retry.pause)) return std::nullopt;
+      retry.pause.reset();
+      start_attempt(retry);
+      continue;
+    }
+    auto done = find_completion(retry.activity);
+    auto expired = retry.deadline ? find_completion(*retry.deadline) : std::nullopt;
+    if (expired && (!done || expired->event_id < done->event_id)) {
+      cancel(retry.activity);
+      retry.result = Found{
+          expired->event_id,
+          DurableOutput{DurableOutput::Kind::Activity,
+                        Err(fmt::format("activity '{}' attempt {} timeout after {} ms", retry.name,
+                                        retry.attempt, retry.policy.timeout->count()))}};
+      break;
+    }
+    if (!done) return std::nullopt;
+    if (done->output.result || retry.attempt >= retry.policy.max_attempts) {
+      retry.result = std::move(done);
+      break;
+    }
+    const auto pause = retry.policy.backoff.delay_after(retry.attempt);
+    if (pause.count() > 0) {
+      retry.pause = schedule_timer_at(pause);
+    } else {
+      start_attempt(retry);
+    }
+  }
+  return retry.result;
 }
 
 DurableOutput Execution::await(std::size_t index) { return await_first({index}).second; }
@@ -205,7 +357,7 @@ std::pair<std::size_t, DurableOutput> Execution::await_first(
   for (;;) {
     std::optional<std::pair<std::size_t, Found>> first;
     for (std::size_t i = 0; i < indexes.size(); ++i) {
-      auto found = find_completion(ops_.at(indexes[i]));
+      auto found = find_completion(indexes[i]);
       if (found && (!first || found->event_id < first->second.event_id)) {
         first.emplace(i, std::move(*found));
       }
@@ -215,10 +367,63 @@ std::pair<std::size_t, DurableOutput> Execution::await_first(
   }
 }
 
+// ---- cancellation of dropped calls --------------------------------------------------------
+
+bool Execution::settled(std::uint64_t event_id) const {
+  return completions_.count(event_id) != 0 || cancelled_.count(event_id) != 0;
+}
+
+void Execution::drop(std::size_t index) noexcept {
+  if (abandoned_ || divergence_ || stop_ || index >= ops_.size()) return;
+  try {
+    const Op& op = ops_[index];
+    if (op.kind == OpKind::Retry) {
+      const Retry& retry = retries_.at(op.wait_index);
+      if (!retry.result && !retry.pause) cancel(retry.activity);
+    } else {
+      cancel(index);
+    }
+  } catch (...) {
+    // Only allocation can fail here; the call then simply runs to its end unobserved.
+  }
+}
+
+// Records the cancellation of an activity or child that has not completed, with the message
+// or notice that carries it out once the step is durable.
+void Execution::cancel(std::size_t index) {
+  const Op& op = ops_.at(index);
+  if (op.kind != OpKind::Activity && op.kind != OpKind::SubOrchestration) return;
+  if (settled(op.event_id)) return;  // done, or its cancellation is recorded (maybe in replay)
+  cancelled_.insert(op.event_id);
+  HistoryEvent event;
+  event.kind = EventKind::CancelRequested;
+  event.timestamp = turn_time_;
+  event.source_id = op.event_id;
+  event.data = "dropped";
+  add_event(std::move(event));
+  if (op.kind == OpKind::Activity) {
+    output_.cancelled_activities.push_back(op.event_id);
+    return;
+  }
+  OrchestratorMessage message;
+  message.instance_id = op.name;
+  message.kind = MessageKind::CancelRequested;
+  message.visible_at = turn_time_;
+  message.data = std::string(kParentCanceled);
+  output_.messages.push_back(std::move(message));
+}
+
+std::vector<std::string> Execution::open_children() const {
+  std::vector<std::string> children;
+  for (const Op& op : ops_) {
+    if (op.kind == OpKind::SubOrchestration && !settled(op.event_id)) children.push_back(op.name);
+  }
+  return children;
+}
+
 // Makes more completions visible: the next recorded turn, or (live) the next messages.
 void Execution::advance() {
-  if (divergence_) throw NondeterminismDetected{*divergence_};
-  if (cancel_reason_) throw CancelRequested{*cancel_reason_};
+  throw_if_ending();
   if (history_left()) {
     replay_turn();
     return;
@@ -240,10 +445,20 @@ void Execution::replay_turn() {
 bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
   std::vector<HistoryEvent> events;
   for (auto& message : messages) {
-    if (message.kind == MessageKind::CancelRequested &&
-        (message.execution_id == 0 || message.execution_id == identity_.execution_id)) {
+    if (message.execution_id != 0 && message.execution_id != identity_.execution_id) continue;
+    if (message.kind == MessageKind::CancelRequested) {
       // Ends the execution at this wait; the failure is committed with the message.
-      if (!cancel_reason_) cancel_reason_ = std::move(message.data);
+      if (!stop_) stop_.emplace(ErrorCategory::Application, "Cancelled", std::move(message.data));
+      continue;
+    }
+    if (message.kind == MessageKind::ActivityPoisoned) {
+      auto it = scheduled_.find(message.source_id);
+      if (it != scheduled_.end() && it->second == OpKind::Activity && !settled(message.source_id) &&
+          !stop_) {
+        const bool unregistered = message.name == "UnregisteredActivity";
+        stop_.emplace(unregistered ? ErrorCategory::Configuration : ErrorCategory::Poison,
+                      unregistered ? "UnregisteredActivity" : "Poison", std::move(message.data));
+      }
       continue;
     }
     auto event = to_event(message);
@@ -254,7 +469,7 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
     if (!repeated) events.push_back(std::move(*event));
   }
   if (events.empty()) {
-    if (cancel_reason_) throw CancelRequested{*cancel_reason_};
+    if (stop_) throw StopRequested{*stop_};
     return false;
   }
   turn_time_ = std::max(turn_time_, host_.now());
@@ -266,45 +481,51 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
     add_event(std::move(event));
     apply(output_.events.back());
   }
-  if (cancel_reason_) throw CancelRequested{*cancel_reason_};
+  if (stop_) throw StopRequested{*stop_};
   return true;
 }
 
 // Returns: the event a message adds to history, or nothing for a stale or duplicate message.
 std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) const {
-  if (message.execution_id != 0 && message.execution_id != identity_.execution_id) {
-    return std::nullopt;
-  }
   HistoryEvent event;
   event.source_id = message.source_id;
   event.timestamp = message.visible_at;
   event.data = std::move(message.data);
+  OpKind want = OpKind::Activity;
   switch (message.kind) {
     case MessageKind::ExternalEvent:
       event.kind = EventKind::EventRaised;
       event.name = std::move(message.name);
       return event;
     case MessageKind::ActivityCompleted:
+      event.kind = EventKind::ActivityCompleted;
+      break;
     case MessageKind::ActivityFailed:
-    case MessageKind::TimerFired: {
-      const OpKind want =
-          message.kind == MessageKind::TimerFired ? OpKind::Timer : OpKind::Activity;
-      auto it = scheduled_.find(message.source_id);
-      if (it == scheduled_.end() || it->second != want) return std::nullopt;
-      if (completions_.count(message.source_id) != 0) return std::nullopt;  // a re-delivery
-      event.kind = message.kind == MessageKind::ActivityCompleted ? EventKind::ActivityCompleted
-                   : message.kind == MessageKind::ActivityFailed  ? EventKind::ActivityFailed
-                                                                  : EventKind::TimerFired;
-      return event;
-    }
+      event.kind = EventKind::ActivityFailed;
+      break;
+    case MessageKind::TimerFired:
+      event.kind = EventKind::TimerFired;
+      want = OpKind::Timer;
+      break;
+    case MessageKind::SubOrchestrationCompleted:
+      event.kind = EventKind::SubOrchestrationCompleted;
+      want = OpKind::SubOrchestration;
+      break;
+    case MessageKind::SubOrchestrationFailed:
+      event.kind = EventKind::SubOrchestrationFailed;
+      event.name = std::move(message.name);
+      want = OpKind::SubOrchestration;
+      break;
     case MessageKind::StartOrchestration:
     case MessageKind::CancelRequested:
-    case MessageKind::SubOrchestrationCompleted:
-    case MessageKind::SubOrchestrationFailed:
     case MessageKind::ActivityPoisoned:
-      break;
+      return std::nullopt;
   }
-  return std::nullopt;
+  auto it = scheduled_.find(message.source_id);
+  if (it == scheduled_.end() || it->second != want) return std::nullopt;
+  // A re-delivery, or the late result of a call whose cancellation is recorded: dropped.
+  if (settled(message.source_id)) return std::nullopt;
+  return event;
 }
 
 void Execution::apply(const HistoryEvent& event) {
@@ -312,10 +533,13 @@ void Execution::apply(const HistoryEvent& event) {
     case EventKind::ActivityCompleted:
     case EventKind::ActivityFailed:
     case EventKind::TimerFired:
-      completions_.emplace(
-          event.source_id,
-          Completion{event.event_id, event.kind != EventKind::ActivityFailed, event.data});
+    case EventKind::SubOrchestrationCompleted:
+    case EventKind::SubOrchestrationFailed: {
+      const bool ok = event.kind != EventKind::ActivityFailed &&
+                      event.kind != EventKind::SubOrchestrationFailed;
+      completions_.emplace(event.source_id, Completion{event.event_id, ok, event.data});
       break;
+    }
     case EventKind::EventRaised:
       raised_[event.name].push_back(Completion{event.event_id, true, event.data});
       break;

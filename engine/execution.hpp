@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <duroxide/context.hpp>
@@ -25,9 +26,10 @@ struct NondeterminismDetected {
   std::string message;
 };
 
-/// Thrown into orchestration code when a cancel request arrives. Not a std::exception.
-struct CancelRequested {
-  std::string reason;
+/// Thrown into orchestration code when the instance must end with `details`: a cancel
+/// request, a poisoned or unregistered activity. Not a std::exception either.
+struct StopRequested {
+  ErrorDetails details;
 };
 
 /// What one step adds to the store besides the consumed messages and the instance row.
@@ -35,6 +37,9 @@ struct StepOutput {
   std::vector<HistoryEvent> events;
   std::vector<ActivityWorkItem> activities;
   std::vector<OrchestratorMessage> messages;
+  /// Activities (by scheduling event id) whose cancellation was recorded: once the step is
+  /// durable, their running deliveries are told to stop.
+  std::vector<std::uint64_t> cancelled_activities;
 };
 
 /// Who an identity names: the fixed facts of an execution.
@@ -91,6 +96,22 @@ class Execution {
   DurableFuture schedule_activity(std::string_view name, std::string input);
   DurableFuture schedule_timer(std::chrono::milliseconds delay);
   DurableFuture schedule_wait(std::string_view event_name);
+  /// `child_id` empty: "{instance}::sub::{event id}".
+  DurableFuture schedule_sub_orchestration(std::string_view name, std::string_view child_id,
+                                           std::string input);
+  void schedule_orchestration(std::string_view name, std::string_view instance_id,
+                              std::string input);
+  DurableFuture schedule_activity_with_retry(std::string_view name, std::string input,
+                                             RetryPolicy policy);
+
+  /// A future of the call at `index` was destroyed: if the call is an activity, a retried
+  /// activity or a child that has not completed, records its cancellation (once; replay finds
+  /// the record). Does nothing while the execution is ending on an error or unwinding.
+  void drop(std::size_t index) noexcept;
+  /// The fiber is about to unwind: from now on dropped futures record nothing.
+  void abandon() { abandoned_ = true; }
+  /// Returns: the ids of children scheduled and neither completed nor cancelled.
+  std::vector<std::string> open_children() const;
 
   /// Suspends. Returns: the output of the call at `index`.
   DurableOutput await(std::size_t index);
@@ -116,9 +137,9 @@ class Execution {
   /// Returns: the latest custom status the code set in this process, if any.
   const std::optional<std::string>& custom_status() const { return custom_status_; }
 
-  /// Returns: the reason of a cancel request received, if any (it stays known even if user
-  /// code swallowed the exception that reported it).
-  const std::optional<std::string>& cancel_reason() const { return cancel_reason_; }
+  /// Returns: why the instance must stop (cancel request, poisoned or unregistered activity),
+  /// if so; it stays known even if user code swallowed the exception that reported it.
+  const std::optional<ErrorDetails>& stop_reason() const { return stop_; }
 
   /// Returns: the divergence found, if any (it stays known even if user code swallowed the
   /// exception that reported it).
@@ -128,12 +149,12 @@ class Execution {
   StepOutput take_output() { return std::exchange(output_, {}); }
 
  private:
-  enum class OpKind : std::uint8_t { Activity, Timer, Wait };
+  enum class OpKind : std::uint8_t { Activity, Timer, Wait, SubOrchestration, Detached, Retry };
   struct Op {
     OpKind kind;
-    std::uint64_t event_id;      // the scheduling event
-    std::size_t wait_index = 0;  // Wait: this is the Nth wait for its name
-    std::string name;            // Wait: the event name
+    std::uint64_t event_id;      // the scheduling event (Retry: none, 0)
+    std::size_t wait_index = 0;  // Wait: this is the Nth wait for its name; Retry: its state
+    std::string name;            // Wait: the event name; SubOrchestration: the child id
   };
   struct Completion {
     std::uint64_t event_id;  // position in history: earlier wins a select
@@ -144,14 +165,34 @@ class Execution {
     std::uint64_t event_id;
     DurableOutput output;
   };
+  // A retried activity: a state machine over plain activities and timers, advanced whenever
+  // the code awaits it, so it replays like the calls it is made of.
+  struct Retry {
+    std::string name;
+    std::string input;
+    RetryPolicy policy{};
+    std::uint32_t attempt = 0;
+    std::size_t activity = 0;             // position of the current attempt
+    std::optional<std::size_t> deadline;  // position of its timeout timer
+    std::optional<std::size_t> pause;     // position of the back-off timer before the next
+    std::optional<Found> result;
+  };
 
   std::uint64_t add_event(HistoryEvent event);
   std::size_t schedule(OpKind kind, HistoryEvent scheduled);
+  void record_work(OpKind kind, const HistoryEvent& scheduled);
+  std::size_t schedule_activity_at(std::string_view name, std::string input);
+  std::size_t schedule_timer_at(std::chrono::milliseconds delay);
   const HistoryEvent* next_recorded_schedule();
   void check_match(std::size_t position, const HistoryEvent& recorded, const HistoryEvent& wanted);
   void check_history_consumed();
+  void throw_if_ending() const;
   [[noreturn]] void diverged(std::string message);
-  std::optional<Found> find_completion(const Op& op) const;
+  std::optional<Found> find_completion(std::size_t index);
+  std::optional<Found> advance_retry(Retry& retry);
+  void start_attempt(Retry& retry);
+  void cancel(std::size_t index);
+  bool settled(std::uint64_t event_id) const;
   bool history_left() const { return replay_pos_ < history_.size(); }
   void advance();
   void replay_turn();
@@ -181,7 +222,10 @@ class Execution {
   std::optional<std::string> divergence_;
   std::optional<std::string> custom_status_;
   std::optional<std::string> continue_input_;
-  std::optional<std::string> cancel_reason_;
+  std::optional<ErrorDetails> stop_;
+  bool abandoned_ = false;
+  std::vector<Retry> retries_;
+  std::unordered_set<std::uint64_t> cancelled_;  // scheduling event ids with a CancelRequested
 };
 
 }  // namespace duroxide::engine

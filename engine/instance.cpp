@@ -59,6 +59,7 @@ std::vector<QueuedMessage> Instance::take_inbox() {
 }
 
 void Instance::unwind() {
+  if (execution_) execution_->abandon();  // futures destroyed by the unwind cancel nothing
   unwinding_ = true;
   unwind_requested_ = true;
   throw Unwind{};
@@ -117,6 +118,7 @@ void Instance::add_output(StepOutput output) {
   append(step_.events, output.events);
   append(step_.activities, output.activities);
   append(step_.messages, output.messages);
+  append(step_.cancelled_activities, output.cancelled_activities);
 }
 
 // Makes the step durable: new events, new work, consumed messages and the row in one batch.
@@ -135,7 +137,13 @@ void Instance::commit_step() {
   }
   WriteBatch batch;
   batch.instance_id = id_;
+  // A row deleted by a client while the instance ran is not written back; a row this fiber
+  // creates must not replace one created meanwhile.
+  batch.precondition = row_stored_  ? WriteBatch::Precondition::InstancePresent
+                       : row_dirty_ ? WriteBatch::Precondition::InstanceAbsent
+                                    : WriteBatch::Precondition::None;
   batch.execution_id = execution_ ? execution_->identity().execution_id : row_.execution_id;
+  const std::uint64_t batch_execution = batch.execution_id;
   batch.history = std::move(step_.events);
   batch.activities = std::move(step_.activities);
   batch.messages = std::move(step_.messages);
@@ -144,6 +152,8 @@ void Instance::commit_step() {
     row_.updated_at = now();
     batch.instance = row_;
   }
+  const bool writes_row = batch.instance.has_value();
+  const std::vector<std::uint64_t> cancelled = std::move(step_.cancelled_activities);
   step_ = {};
   auto done = std::make_shared<boost::fibers::promise<Result<void, Error>>>();
   auto committed = done->get_future();
@@ -158,6 +168,12 @@ void Instance::commit_step() {
   }
   consumed_.clear();
   row_dirty_ = false;
+  row_stored_ = row_stored_ || writes_row;
+  if (!cancelled.empty() && services_.cancel_activity) {
+    for (std::uint64_t activity_id : cancelled) {
+      services_.cancel_activity(id_, batch_execution, activity_id);
+    }
+  }
 }
 
 void Instance::execute() {
@@ -172,6 +188,21 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
   auto row = services_.store->read_instance(id_);
   if (!row) {
     if (row.error().code != ErrorCode::NotFound) throw std::runtime_error(row.error().to_string());
+    // Children and detached starts create their instance with its first step.
+    auto start = std::find_if(first.begin(), first.end(), [](const QueuedMessage& q) {
+      return q.message.kind == MessageKind::StartOrchestration;
+    });
+    if (start != first.end()) {
+      const OrchestratorMessage& message = start->message;
+      row_.instance_id = id_;
+      row_.created_at = now();
+      row_.parent_id = message.parent_id;
+      if (!message.parent_id.empty()) {
+        row_.parent_execution_id = message.parent_execution_id;
+        row_.parent_event_id = message.source_id;
+      }
+      return start_new(first);
+    }
     services_.logger.log(LogLevel::Warn, "dropping {} message(s) for missing instance '{}'",
                          first.size(), id_);
     hand_over(std::move(first));
@@ -179,6 +210,7 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
     return false;
   }
   row_ = std::move(*row);
+  row_stored_ = true;
   if (row_.state != InstanceState::Running) {
     hand_over(std::move(first));  // stale messages for a finished instance
     commit_step();
@@ -254,8 +286,8 @@ void Instance::run_function(const OrchestrationFn* fn) {
     throw;
   } catch (const NondeterminismDetected& e) {
     failure.emplace(ErrorCategory::Configuration, "Nondeterminism", e.message);
-  } catch (const CancelRequested& e) {
-    failure.emplace(ErrorCategory::Application, "Cancelled", e.reason);
+  } catch (const StopRequested& e) {
+    failure.emplace(e.details);
   } catch (const ResultError& e) {
     failure.emplace(ErrorCategory::Application, "OrchestrationFailed", e.what());
   } catch (const std::exception& e) {
@@ -267,9 +299,9 @@ void Instance::run_function(const OrchestrationFn* fn) {
   if (const auto& divergence = execution_->divergence(); divergence && !failure) {
     failure.emplace(ErrorCategory::Configuration, "Nondeterminism", *divergence);
   }
-  if (const auto& reason = execution_->cancel_reason();
-      reason && (!failure || failure->kind() != "Cancelled")) {
-    failure.emplace(ErrorCategory::Application, "Cancelled", *reason);
+  if (const auto& stop = execution_->stop_reason();
+      stop && (!failure || failure->kind() != stop->kind())) {
+    failure.emplace(*stop);  // the stop wins over what user code made of it
   }
   if (failure) {
     finish_failed(std::move(*failure));
@@ -297,7 +329,22 @@ void Instance::finish(Result<std::string> result) {
   row_.output = std::move(result).value();
   row_dirty_ = true;
   add_output(execution_->take_output());
+  notify_parent(MessageKind::SubOrchestrationCompleted, {}, row_.output);
   commit_step();
+}
+
+// A child's end completes the parent's future, in the same commit as the child's last step.
+void Instance::notify_parent(MessageKind kind, std::string error_kind, std::string data) {
+  if (row_.parent_id.empty()) return;
+  OrchestratorMessage message;
+  message.instance_id = row_.parent_id;
+  message.execution_id = row_.parent_execution_id;
+  message.kind = kind;
+  message.source_id = row_.parent_event_id;
+  message.visible_at = now();
+  message.name = std::move(error_kind);
+  message.data = std::move(data);
+  step_.messages.push_back(std::move(message));
 }
 
 // Ends this execution and, in the same commit, queues the start of the next one (with the
@@ -342,7 +389,7 @@ void Instance::finish_failed(ErrorDetails details) {
   services_.logger.log(LogLevel::Warn, "instance '{}' failed: {}", id_, details.display_message());
   execution_->fail(details);
   const bool cancelled = details.kind() == "Cancelled";
-  const bool abandon_work = cancelled || details.kind() == "Nondeterminism";
+  const bool abandon_work = execution_->stop_reason() || details.kind() == "Nondeterminism";
   row_.state = InstanceState::Failed;
   row_.error = std::move(details);
   row_dirty_ = true;
@@ -351,6 +398,18 @@ void Instance::finish_failed(ErrorDetails details) {
     step_.activities.clear();
     step_.messages.clear();
   }
+  if (cancelled) {  // the cancel cascades to the children still running
+    for (auto& child : execution_->open_children()) {
+      OrchestratorMessage cancel;
+      cancel.instance_id = std::move(child);
+      cancel.kind = MessageKind::CancelRequested;
+      cancel.visible_at = now();
+      cancel.data = "parent canceled";
+      step_.messages.push_back(std::move(cancel));
+    }
+  }
+  notify_parent(MessageKind::SubOrchestrationFailed, std::string(row_.error.kind()),
+                row_.error.display_message());
   commit_step();
   if (cancelled && services_.cancel_activities_of) services_.cancel_activities_of(id_);
 }

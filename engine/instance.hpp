@@ -71,6 +71,7 @@ class Instance final : public ExecutionHost {
   void run_function(const OrchestrationFn* fn);  // Suspends.
   void finish(Result<std::string> result);
   void finish_failed(ErrorDetails details);
+  void notify_parent(MessageKind kind, std::string error_kind, std::string data);
   void continue_as_new();
   void add_output(StepOutput output);
 
@@ -88,6 +89,7 @@ class Instance final : public ExecutionHost {
   std::unique_ptr<Execution> execution_;
   InstanceRecord row_;
   bool row_dirty_ = false;
+  bool row_stored_ = false;         // the row exists in the store (read, or written by this fiber)
   StepOutput step_;                 // produced since the last commit
   std::vector<QueueKey> consumed_;  // handed to the execution since the last commit
   // Woke the instance; handed to the execution at its first wait (if it never waits, they

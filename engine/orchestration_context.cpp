@@ -3,6 +3,7 @@
 #include <duroxide/context.hpp>
 
 #include <cinttypes>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -54,7 +55,17 @@ std::string DurableFuture::into_event() {
       .result.value();
 }
 
+Result<std::string> DurableFuture::into_sub_orchestration() {
+  return expect(checked(execution_).await(index_), DurableOutput::Kind::SubOrchestration,
+                "into_sub_orchestration()")
+      .result;
+}
+
 DurableOutput DurableFuture::get() { return checked(execution_).await(index_); }
+
+void DurableFuture::drop() noexcept {
+  if (execution_ != nullptr) std::exchange(execution_, nullptr)->drop(index_);
+}
 
 DurableFuture OrchestrationContext::schedule_activity(std::string_view name, std::string input) {
   return execution_.schedule_activity(name, std::move(input));
@@ -68,11 +79,57 @@ DurableFuture OrchestrationContext::schedule_wait(std::string_view event_name) {
   return execution_.schedule_wait(event_name);
 }
 
+DurableFuture OrchestrationContext::schedule_activity_with_retry(std::string_view name,
+                                                                 std::string input,
+                                                                 RetryPolicy policy) {
+  return execution_.schedule_activity_with_retry(name, std::move(input), std::move(policy));
+}
+
+DurableFuture OrchestrationContext::schedule_sub_orchestration(std::string_view name,
+                                                               std::string input) {
+  return execution_.schedule_sub_orchestration(name, {}, std::move(input));
+}
+
+DurableFuture OrchestrationContext::schedule_sub_orchestration_with_id(std::string_view name,
+                                                                       std::string_view instance_id,
+                                                                       std::string input) {
+  if (instance_id.empty()) {
+    throw std::invalid_argument("schedule_sub_orchestration_with_id() needs a non-empty id");
+  }
+  return execution_.schedule_sub_orchestration(name, instance_id, std::move(input));
+}
+
+void OrchestrationContext::schedule_orchestration(std::string_view name,
+                                                  std::string_view instance_id, std::string input) {
+  if (instance_id.empty()) {
+    throw std::invalid_argument("schedule_orchestration() needs a non-empty id");
+  }
+  execution_.schedule_orchestration(name, instance_id, std::move(input));
+}
+
+// Awaits whichever completes first until all have: every retried activity among them keeps
+// advancing, instead of waiting for the ones before it.
 std::vector<DurableOutput> OrchestrationContext::join(std::vector<DurableFuture> futures) {
-  std::vector<DurableOutput> outputs;
-  outputs.reserve(futures.size());
-  for (auto& future : futures) outputs.push_back(future.get());
-  return outputs;
+  std::vector<std::optional<DurableOutput>> outputs(futures.size());
+  std::vector<std::size_t> positions;  // into `futures`, of those still pending
+  std::vector<std::size_t> indexes;    // their calls
+  for (std::size_t i = 0; i < futures.size(); ++i) {
+    if (&checked(futures[i].execution_) != &execution_) {
+      throw std::invalid_argument("join() got a future of another orchestration");
+    }
+    positions.push_back(i);
+    indexes.push_back(futures[i].index_);
+  }
+  while (!indexes.empty()) {
+    auto [winner, output] = execution_.await_first(indexes);
+    outputs[positions[winner]] = std::move(output);
+    positions.erase(positions.begin() + static_cast<std::ptrdiff_t>(winner));
+    indexes.erase(indexes.begin() + static_cast<std::ptrdiff_t>(winner));
+  }
+  std::vector<DurableOutput> results;
+  results.reserve(outputs.size());
+  for (auto& output : outputs) results.push_back(std::move(*output));
+  return results;
 }
 
 std::pair<std::size_t, DurableOutput> OrchestrationContext::select2(DurableFuture a,

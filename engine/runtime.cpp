@@ -22,7 +22,11 @@ class Runtime::Impl {
             std::move(orchestrations),
             options,
             engine::Logger(options.log_level, options.log_sink),
-            [this](const std::string& instance_id) { workers_->cancel_instance(instance_id); }} {}
+            [this](const std::string& instance_id) { workers_->cancel_instance(instance_id); },
+            [this](const std::string& instance_id, std::uint64_t execution_id,
+                   std::uint64_t activity_id) {
+              workers_->cancel_activity(instance_id, execution_id, activity_id);
+            }} {}
 
   ~Impl() { shutdown(std::nullopt); }
 

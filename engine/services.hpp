@@ -2,6 +2,7 @@
 // Services: what every part of a runtime shares (store, registries, options, logger).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,10 @@ struct Services {
   Logger logger;
   /// Tells the activities running for an instance that it was cancelled. Set by the runtime.
   std::function<void(const std::string& instance_id)> cancel_activities_of;
+  /// Tells one activity (if running, or once it starts) that its call was cancelled.
+  std::function<void(const std::string& instance_id, std::uint64_t execution_id,
+                     std::uint64_t activity_id)>
+      cancel_activity;
 };
 
 }  // namespace duroxide::engine

@@ -15,6 +15,7 @@
 
 #include <duroxide/log_level.hpp>
 #include <duroxide/result.hpp>
+#include <duroxide/retry.hpp>
 
 namespace duroxide {
 
@@ -29,25 +30,36 @@ struct DurableOutput {
   enum class Kind { Activity, Timer, External, SubOrchestration };
   Kind kind;
   /// Activity: its output or error. Timer: empty string. External: the event data.
+  /// SubOrchestration: the child's output, or its ErrorDetails::display_message().
   Result<std::string> result;
 };
 
-/// A durable operation scheduled by an orchestration: an activity, a timer or an event wait.
-/// Awaiting it (`into_*()` or `get()`) suspends the orchestration's fiber until the result
-/// is in history. Move-only; valid only on the orchestration's own fiber, and only while the
-/// orchestration function runs.
+/// A durable operation scheduled by an orchestration: an activity (possibly retried), a
+/// timer, an event wait or a sub-orchestration. Awaiting it (`into_*()` or `get()`) suspends
+/// the orchestration's fiber until the result is in history. Move-only; valid only on the
+/// orchestration's own fiber, and only while the orchestration function runs.
+///
+/// Destroying a future whose activity or sub-orchestration has not completed (a select()
+/// loser, or a future simply dropped) asks for its cancellation: the request is recorded in
+/// history, a running activity sees ActivityContext::is_cancelled() turn true, a child ends as
+/// cancelled with the reason "parent canceled", and a result that still arrives is dropped.
+/// Dropping a timer or an event wait cancels nothing (a dropped wait still takes its place
+/// among the waits for its event name).
 class DurableFuture {
  public:
   DurableFuture(DurableFuture&& other) noexcept
       : execution_(std::exchange(other.execution_, nullptr)), index_(other.index_) {}
   DurableFuture& operator=(DurableFuture&& other) noexcept {
-    execution_ = std::exchange(other.execution_, nullptr);
-    index_ = other.index_;
+    if (this != &other) {
+      drop();
+      execution_ = std::exchange(other.execution_, nullptr);
+      index_ = other.index_;
+    }
     return *this;
   }
   DurableFuture(const DurableFuture&) = delete;
   DurableFuture& operator=(const DurableFuture&) = delete;
-  ~DurableFuture() = default;
+  ~DurableFuture() { drop(); }
 
   /// Suspends. Returns: the activity's output, or its error message.
   /// Requires: the future came from schedule_activity (else the orchestration fails).
@@ -56,6 +68,10 @@ class DurableFuture {
   void into_timer();
   /// Suspends. Returns: the event's data. Requires: the future came from schedule_wait.
   std::string into_event();
+  /// Suspends. Returns: the child's output, or its ErrorDetails::display_message() if it
+  /// failed, was cancelled or was poisoned. Requires: the future came from
+  /// schedule_sub_orchestration*.
+  Result<std::string> into_sub_orchestration();
   /// Suspends. Returns: the output of any kind of operation.
   DurableOutput get();
 
@@ -64,6 +80,7 @@ class DurableFuture {
   friend class OrchestrationContext;
   DurableFuture(engine::Execution* execution, std::size_t index)
       : execution_(execution), index_(index) {}
+  void drop() noexcept;
   engine::Execution* execution_;
   std::size_t index_;  // position of the operation among the execution's scheduled calls
 };
@@ -86,11 +103,33 @@ class OrchestrationContext {
 
   /// Schedules activity `name` with `input` on a worker (at least once).
   DurableFuture schedule_activity(std::string_view name, std::string input);
+  /// Schedules activity `name` and, while attempts fail, schedules it again after the
+  /// policy's back-off (a durable timer), up to `policy.max_attempts` attempts. Each attempt
+  /// is its own activity in history. The future yields the first success, the error of the
+  /// last attempt, or (with a per-attempt timeout) an error containing "timeout".
+  /// Attempts advance while the orchestration awaits this future (or a join/select holding it).
+  DurableFuture schedule_activity_with_retry(std::string_view name, std::string input,
+                                             RetryPolicy policy);
   /// Schedules a durable timer that fires `delay` after utc_now().
   DurableFuture schedule_timer(std::chrono::milliseconds delay);
   /// Waits for an external event. The Nth wait for `event_name` in an execution receives the
   /// Nth event of that name raised to the instance, including events raised before the wait.
   DurableFuture schedule_wait(std::string_view event_name);
+
+  /// Starts orchestration `name` (its latest version) as a child with id
+  /// "{instance_id()}::sub::{event id}" and `input`. The child's output or failure completes
+  /// the future; a failed, cancelled or poisoned child fails only this future. Cancelling this
+  /// instance cancels its running children with the reason "parent canceled".
+  DurableFuture schedule_sub_orchestration(std::string_view name, std::string input);
+  /// Same, with a chosen child id (it must not be in use).
+  DurableFuture schedule_sub_orchestration_with_id(std::string_view name,
+                                                   std::string_view instance_id, std::string input);
+  /// Starts an independent top-level instance `instance_id` of `name` (its latest version),
+  /// exactly once: the start is recorded with this step, so replays and restarts do not repeat
+  /// it. Nothing waits for it and it outlives this instance. If the id is already taken, the
+  /// start is dropped (with a warning in the log).
+  void schedule_orchestration(std::string_view name, std::string_view instance_id,
+                              std::string input);
 
   /// Suspends until all complete. Returns: their outputs in argument order.
   std::vector<DurableOutput> join(std::vector<DurableFuture> futures);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,10 +38,16 @@ struct RuntimeOptions {
   /// How long an activity may run before its item is handed out again (attempt + 1);
   /// at least 1 s.
   std::chrono::milliseconds activity_lease{std::chrono::minutes(5)};
-  /// How often an instance whose orchestration (or pinned version) is not registered is
-  /// retried before it fails as UnregisteredOrchestration / MissingVersion. Retries back off,
-  /// doubling from 100 ms (5 retries wait about 3 s in all), so that a rolling upgrade can
-  /// still bring the code.
+  /// How many deliveries of one scheduled activity may start without producing a result (the
+  /// process crashed or the lease expired during each) before the activity is given up: its
+  /// instance then fails with category Poison, kind "Poison". Each start is made durable
+  /// before the activity runs, so crashes count too. 0 counts as 1.
+  std::uint32_t max_attempts = 10;
+  /// How often an instance whose orchestration (or pinned version) is not registered, or an
+  /// activity whose name is not registered, is retried before the instance fails as
+  /// UnregisteredOrchestration / MissingVersion / UnregisteredActivity (category
+  /// Configuration). Retries back off, doubling from 100 ms (5 retries wait about 3 s in all),
+  /// so that a rolling upgrade can still bring the code.
   unsigned unregistered_retries = 5;
   /// Lines below this level are dropped.
   LogLevel log_level = LogLevel::Info;
