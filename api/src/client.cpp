@@ -6,8 +6,39 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "api/src/client_input.hpp"
+
 namespace duroxide {
+
+namespace detail {
+
+Result<void, Error> invalid(std::string message) {
+  return Err(Error{ErrorCode::InvalidArgument, std::move(message)});
+}
+
+Result<void, Error> check_length(std::string_view what, std::string_view value,
+                                 std::size_t max_bytes) {
+  if (value.size() <= max_bytes) return {};
+  return invalid(std::string(what) + " is " + std::to_string(value.size()) +
+                 " bytes; the limit is " + std::to_string(max_bytes));
+}
+
+Result<void, Error> check_text(std::string_view what, std::string_view value,
+                               std::size_t max_bytes) {
+  if (value.empty()) return invalid(std::string(what) + " is empty");
+  if (auto r = check_length(what, value, max_bytes); !r) return r;
+  if (value.find('\0') != std::string_view::npos) {
+    return invalid(std::string(what) + " contains a NUL byte");
+  }
+  return {};
+}
+
+}  // namespace detail
+
 namespace {
+
+using detail::check_text;
+using detail::invalid;
 
 TimestampMs now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -15,27 +46,8 @@ TimestampMs now_ms() {
       .count();
 }
 
-Result<void, Error> invalid(std::string message) {
-  return Err(Error{ErrorCode::InvalidArgument, std::move(message)});
-}
-
-Result<void, Error> check_text(std::string_view what, std::string_view value,
-                               std::size_t max_bytes) {
-  if (value.empty()) return invalid(std::string(what) + " is empty");
-  if (value.size() > max_bytes) {
-    return invalid(std::string(what) + " is " + std::to_string(value.size()) +
-                   " bytes; the limit is " + std::to_string(max_bytes));
-  }
-  if (value.find('\0') != std::string_view::npos) {
-    return invalid(std::string(what) + " contains a NUL byte");
-  }
-  return {};
-}
-
 Result<void, Error> check_payload(std::string_view what, const std::string& payload) {
-  if (payload.size() <= kMaxPayloadBytes) return {};
-  return invalid(std::string(what) + " is " + std::to_string(payload.size()) +
-                 " bytes; the limit is " + std::to_string(kMaxPayloadBytes));
+  return detail::check_length(what, payload, kMaxPayloadBytes);
 }
 
 OrchestrationStatus status_of(const InstanceRecord& row) {

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
-// Client: starts instances, raises events and reads status, in this process or another.
+// Client: starts instances, raises events, reads status and manages stored instances.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <duroxide/error.hpp>
+#include <duroxide/management.hpp>
 #include <duroxide/provider.hpp>
 #include <duroxide/result.hpp>
 #include <duroxide/status.hpp>
@@ -52,6 +55,71 @@ class Client {
   /// Returns: NotFound if the instance does not exist.
   Result<OrchestrationStatus, Error> wait_for_orchestration(std::string_view instance_id,
                                                             std::chrono::milliseconds timeout);
+
+  // Management: inspecting and removing stored instances. These use only Provider reads and
+  // commits, so they work while a runtime runs, and from a program without a runtime.
+
+  /// Returns: one page of the instances matching `query`, in ascending byte order of their ids.
+  /// Pass next_start_after as the next query's start_after to read the following page.
+  /// InvalidArgument for a page_size of 0, a status of NotFound, or an id_prefix or start_after
+  /// longer than kMaxInstanceIdBytes.
+  Result<InstancePage, Error> list_instances(const InstanceListQuery& query = {});
+  /// Returns: what the store holds about the instance; NotFound if there is none.
+  Result<InstanceInfo, Error> get_instance_info(std::string_view instance_id);
+  /// Returns: the ids of the instance's executions that have history, ascending (1, 2, ... one
+  /// per continue-as-new; empty until the runtime has begun the first). NotFound if the
+  /// instance does not exist.
+  Result<std::vector<std::uint64_t>, Error> list_executions(std::string_view instance_id);
+  /// Returns: the history of one execution in event order. NotFound if the instance does not
+  /// exist or that execution has no history.
+  Result<std::vector<HistoryEvent>, Error> read_history(std::string_view instance_id,
+                                                        std::uint64_t execution_id);
+  /// Returns: the same history as a JSON array with one object per event, e.g.
+  /// `[{"event_id":1,"kind":"OrchestrationStarted","timestamp":1700000000000,"name":"Hello",
+  /// "version":"1.0.0","input":"Ada"}, ...]`. Each object has "event_id" and "kind" (the name
+  /// to_string(EventKind) gives), "timestamp" (ms since the Unix epoch) when the event records
+  /// one, and the fields that kind uses:
+  ///   OrchestrationStarted                  name, version, input
+  ///   TurnStarted                           -
+  ///   ActivityScheduled                     name, input
+  ///   ActivityCompleted                     source_id, output
+  ///   ActivityFailed                        source_id, error
+  ///   TimerCreated                          fire_at (ms; instead of timestamp)
+  ///   TimerFired                            source_id
+  ///   EventSubscribed                       name
+  ///   EventRaised                           name, data
+  ///   OrchestrationCompleted                output
+  ///   OrchestrationFailed                   category, error_kind, message
+  ///   OrchestrationContinuedAsNew           input
+  ///   SubOrchestrationScheduled             name, instance_id, input
+  ///   SubOrchestrationCompleted             source_id, output
+  ///   SubOrchestrationFailed                source_id, error_kind, message
+  ///   OrchestrationScheduled                name, instance_id, input
+  ///   CancelRequested                       source_id, reason
+  /// source_id is the event_id of the scheduling event; category is "application" etc.
+  /// Numbers are JSON integers; payloads are JSON strings (not parsed), with `"` `\` and
+  /// control characters escaped (\n \t \r \b \f, others and DEL as \u00XX). Payloads are
+  /// bytes: each byte that does not begin a well-formed UTF-8 sequence is replaced by U+FFFD
+  /// (written \ufffd), so the text is always valid UTF-8 and valid JSON.
+  /// Errors: as read_history.
+  Result<std::string, Error> read_history_json(std::string_view instance_id,
+                                               std::uint64_t execution_id);
+  /// Removes the instance with its sub-orchestrations (the instances whose parent_id is it,
+  /// recursively), their histories and their queued work (events, timers, activities), in one
+  /// commit. Reads every instance row once to find the children.
+  /// Returns: how many instances were removed. NotFound if the instance does not exist.
+  /// InvalidArgument naming the instance if it or one of its children is Running and `force`
+  /// is false; then nothing is deleted. With `force`, running instances are removed too: a
+  /// runtime that has one in memory drops its next step, and later raise_event and
+  /// get_orchestration_status calls see NotFound.
+  Result<std::size_t, Error> delete_instance(std::string_view instance_id, bool force = false);
+  /// Deletes every finished (Completed or Failed) top-level instance whose row last changed
+  /// before `finished_before`, with its sub-orchestrations. An instance with a Running
+  /// sub-orchestration (at any depth) is kept whole. A sub-orchestration whose parent is gone
+  /// counts as top-level. Reads every instance row once; commits in batches, so on an error
+  /// the instances of the earlier batches are already gone.
+  /// Returns: how many instances were removed.
+  Result<std::size_t, Error> purge_instances(std::chrono::system_clock::time_point finished_before);
 
   const std::shared_ptr<Provider>& store() const { return store_; }
 

@@ -6,6 +6,7 @@
 #include <duroxide/context.hpp>
 #include <duroxide/error.hpp>
 #include <duroxide/lmdb_provider.hpp>
+#include <duroxide/management.hpp>
 #include <duroxide/provider.hpp>
 #include <duroxide/registry.hpp>
 #include <duroxide/result.hpp>

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// Management values: what Client lists and reports about stored instances, and event kind names.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <duroxide/error.hpp>
+#include <duroxide/provider.hpp>
+#include <duroxide/status.hpp>
+
+namespace duroxide {
+
+/// One stored instance as the management calls of Client report it (see
+/// Client::get_instance_info and Client::list_instances). Thread safety: a plain value type.
+struct InstanceInfo {
+  std::string instance_id;
+  std::string name;
+  /// The version the instance runs; empty until the runtime has picked the latest one for an
+  /// instance started without a version.
+  std::string version;
+  OrchestrationStatus::Kind status = OrchestrationStatus::Kind::Running;  ///< never NotFound
+  std::uint64_t execution_id = 1;  ///< the current (latest) execution; +1 per continue-as-new
+  std::chrono::system_clock::time_point created_at;  ///< when the instance was started
+  std::chrono::system_clock::time_point updated_at;  ///< when its row last changed
+  std::string parent_id;                             ///< empty for top-level instances
+  std::optional<std::string> custom_status;
+  std::string output;  ///< Completed only
+  ErrorDetails error;  ///< Failed only
+};
+
+/// Which instances Client::list_instances returns, in ascending byte order of their ids.
+struct InstanceListQuery {
+  /// Only instances with this status (Running, Completed or Failed; NotFound is refused).
+  std::optional<OrchestrationStatus::Kind> status;
+  std::string id_prefix;        ///< only ids that start with this (empty: all)
+  std::string start_after;      ///< paging: pass the previous page's next_start_after
+  std::size_t page_size = 100;  ///< at most this many instances per page; at least 1
+};
+
+/// One page of Client::list_instances.
+struct InstancePage {
+  std::vector<InstanceInfo> instances;
+  /// The start_after of the next page; nullopt when this is the last page.
+  std::optional<std::string> next_start_after;
+};
+
+/// Returns: the name of an event kind as written in Client::read_history_json, e.g.
+/// "ActivityScheduled"; "Unknown" for a value that names no kind.
+std::string_view to_string(EventKind kind);
+
+}  // namespace duroxide
