@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <duroxide/duroxide.hpp>
@@ -35,8 +36,9 @@ class Harness {
   void start() {
     runtime_ = Runtime::start_with_options(store_, activities_, orchestrations_, options_);
   }
-  void stop() {
-    if (runtime_) runtime_->shutdown();
+  /// Stops the runtime; `grace` as in Runtime::shutdown (0: running activities are cancelled).
+  void stop(std::optional<std::chrono::milliseconds> grace = std::nullopt) {
+    if (runtime_) runtime_->shutdown(grace);
     runtime_.reset();
   }
   void restart() {

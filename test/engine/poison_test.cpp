@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Poison and unregistered activities: no instance stays Running forever.
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "test/testlib/harness.hpp"
+
+using namespace duroxide;
+using duroxide::testlib::Harness;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::atomic<int> started{0};
+
+OrchestrationRegistry calling(std::string activity) {
+  return OrchestrationRegistry::builder()
+      .register_orchestration("Call",
+                              [activity](OrchestrationContext& ctx, std::string) {
+                                return ctx.schedule_activity(activity, "").into_activity();
+                              })
+      .build();
+}
+
+}  // namespace
+
+TEST_SUITE("engine.poison") {
+  TEST_CASE("an activity whose deliveries never finish poisons its instance, across restarts") {
+    started = 0;
+    // Runs until the runtime stops it: each runtime's stop is like a crash during the activity.
+    auto activities = ActivityRegistry::builder()
+                          .register_activity("Hang",
+                                             [](ActivityContext& ctx, std::string) {
+                                               ++started;
+                                               while (!ctx.is_cancelled()) {
+                                                 std::this_thread::sleep_for(5ms);
+                                               }
+                                               return std::string("stopped");
+                                             })
+                          .build();
+    RuntimeOptions options = testlib::quiet_options();
+    options.max_attempts = 2;
+    Harness h(activities, calling("Hang"), options);
+    h.client().start_orchestration("p", "Call", "").value();
+    for (int round = 1; round <= 2; ++round) {
+      for (int i = 0; i < 300 && started < round; ++i) std::this_thread::sleep_for(10ms);
+      REQUIRE(started == round);
+      h.stop(0ms);  // the activity is stopped without a result, as by a crash
+      h.start();
+    }
+    auto status = h.wait("p");
+    REQUIRE(status.is_failed());
+    CHECK(status.details().category() == ErrorCategory::Poison);
+    CHECK(status.details().kind() == "Poison");
+    CHECK(status.details().message().find("'Hang'") != std::string::npos);
+    CHECK(started == 2);
+  }
+
+  TEST_CASE("an unregistered activity fails its instance as Configuration after a back-off") {
+    RuntimeOptions options = testlib::quiet_options();
+    options.unregistered_retries = 2;
+    Harness h(ActivityRegistry::builder().build(), calling("Missing"), options);
+    const auto begin = std::chrono::steady_clock::now();
+    auto status = h.run("u", "Call", "");
+    const auto waited = std::chrono::steady_clock::now() - begin;
+    REQUIRE(status.is_failed());
+    CHECK(status.details().category() == ErrorCategory::Configuration);
+    CHECK(status.details().kind() == "UnregisteredActivity");
+    CHECK(status.details().message().find("'Missing'") != std::string::npos);
+    CHECK(waited >= 250ms);  // 100 ms, then 200 ms of back-off
+  }
+
+  TEST_CASE("an activity registered by a restart during the back-off runs after all") {
+    RuntimeOptions options = testlib::quiet_options();
+    options.unregistered_retries = 50;
+    auto registry = calling("Late");
+    Harness h(ActivityRegistry::builder().build(), registry, options);
+    h.client().start_orchestration("late", "Call", "").value();
+    std::this_thread::sleep_for(300ms);
+    h.stop();
+    auto upgraded = Runtime::start_with_options(
+        h.store(),
+        ActivityRegistry::builder()
+            .register_activity("Late", [](ActivityContext&, std::string) { return "here now"; })
+            .build(),
+        registry, options);
+    auto status = h.wait("late");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "here now");
+  }
+}
