@@ -57,12 +57,12 @@ struct HistoryEvent {
 
 /// What an orchestrator message asks of an instance. Stored on disk: append only.
 enum class MessageKind : std::uint8_t {
-  StartOrchestration = 1,  ///< name, version, data = input
-  ActivityCompleted = 2,   ///< source_id, data = output
-  ActivityFailed = 3,      ///< source_id, data = error message
-  TimerFired = 4,          ///< source_id
-  ExternalEvent = 5,       ///< name, data
-  CancelRequested = 6,     ///< data = the reason
+  StartOrchestration = 1,         ///< name, version, data = input
+  ActivityCompleted = 2,          ///< source_id, data = output
+  ActivityFailed = 3,             ///< source_id, data = error message
+  TimerFired = 4,                 ///< source_id
+  ExternalEvent = 5,              ///< name, data
+  CancelRequested = 6,            ///< data = the reason
   SubOrchestrationCompleted = 7,  ///< source_id, data = the child's output
   SubOrchestrationFailed = 8,     ///< source_id, name = kind, data = the child's display message
   ActivityPoisoned = 9,  ///< source_id, data = why: the activity was delivered too many times
@@ -115,7 +115,7 @@ struct InstanceRecord {
   std::string output;  ///< Completed: the output
   ErrorDetails error;  ///< Failed: why
   std::optional<std::string> custom_status;
-  std::string parent_id;  ///< empty for top-level instances
+  std::string parent_id;                  ///< empty for top-level instances
   std::uint64_t parent_execution_id = 0;  ///< the parent's execution that scheduled this child
   std::uint64_t parent_event_id = 0;      ///< the parent's SubOrchestrationScheduled event
 
@@ -246,7 +246,9 @@ class Provider {
   virtual std::optional<TimestampMs> next_message_due() = 0;
 
   /// Leases up to `max` unleased activities until `now + lease`; an expired lease makes the
-  /// item available again with `attempt` one higher.
+  /// item available again with `attempt` one higher. The first hand-out in a process gives the
+  /// stored attempt; a later one gives max(stored, first + hand-outs so far), so that a stored
+  /// attempt raised through WriteBatch::activity_attempts is not counted twice.
   virtual Result<std::vector<QueuedActivity>, Error> fetch_activities(
       TimestampMs now, std::size_t max, std::chrono::milliseconds lease) = 0;
   /// Returns leased activities to the queue unconsumed.
