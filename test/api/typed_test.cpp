@@ -87,3 +87,40 @@ TEST_SUITE("api.typed") {
     CHECK(from_json<int>(std::string("{\"value\": \"text\"}")).has_value() == false);
   }
 }
+
+TEST_SUITE("api.typed") {
+  TEST_CASE("the typed members: registry, activities, retries and children") {
+    auto activities =
+        ActivityRegistry::builder()
+            .register_activity_typed<Order, double>(
+                "Price", [](ActivityContext&, Order order) { return 1.5 * order.quantity; })
+            .build();
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration_typed<Order, double>(
+                "PriceOne",
+                [](OrchestrationContext& ctx, Order order) -> Result<double> {
+                  auto once = ctx.schedule_activity_typed<double>("Price", order).into_activity();
+                  auto retried =
+                      ctx.schedule_activity_with_retry_typed<double>("Price", order, RetryPolicy(2))
+                          .into_activity();
+                  return once.value() + retried.value();
+                })
+            .register_orchestration_typed<std::vector<Order>, double>(
+                "PriceAll",
+                [](OrchestrationContext& ctx, std::vector<Order> orders) {
+                  double total = 0;
+                  for (const auto& order : orders) {
+                    total += ctx.schedule_sub_orchestration_typed<double>("PriceOne", order)
+                                 .into_sub_orchestration()
+                                 .value();
+                  }
+                  return total;
+                })
+            .build();
+    Harness h(activities, orchestrations);
+    auto status = h.run("all", "PriceAll", to_json(std::vector<Order>{{"a", 2}, {"b", 4}}));
+    REQUIRE(status.is_completed());
+    CHECK(from_json<double>(status.output()).value() == doctest::Approx(18.0));
+  }
+}

@@ -24,6 +24,8 @@ class Execution;
 }  // namespace engine
 
 class OrchestrationContext;
+template <class Out>
+class TypedFuture;
 
 /// The result of an awaited durable operation, whatever its kind.
 struct DurableOutput {
@@ -130,6 +132,16 @@ class OrchestrationContext {
   /// start is dropped (with a warning in the log).
   void schedule_orchestration(std::string_view name, std::string_view instance_id,
                               std::string input);
+
+  /// Typed forms, with input and output as JSON (Cereal). Defined in <duroxide/typed.hpp>:
+  /// include it to use them, e.g. `ctx.schedule_activity_typed<Receipt>("Pay", order)`.
+  template <class Out, class In>
+  TypedFuture<Out> schedule_activity_typed(std::string_view name, const In& input);
+  template <class Out, class In>
+  TypedFuture<Out> schedule_activity_with_retry_typed(std::string_view name, const In& input,
+                                                      RetryPolicy policy);
+  template <class Out, class In>
+  TypedFuture<Out> schedule_sub_orchestration_typed(std::string_view name, const In& input);
 
   /// Suspends until all complete. Returns: their outputs in argument order.
   std::vector<DurableOutput> join(std::vector<DurableFuture> futures);

@@ -36,6 +36,10 @@ class ActivityRegistry {
                    return Result<std::string>(fn(ctx, std::move(input)));
                  }));
     }
+    /// Registers `fn`: any callable (ActivityContext&, In) returning Out or Result<Out>, with
+    /// input and output as JSON (Cereal). Defined in <duroxide/typed.hpp>: include it to use.
+    template <class In, class Out, class F>
+    Builder& register_activity_typed(std::string name, F fn);
     /// Throws std::invalid_argument if a name is registered twice or is empty.
     ActivityRegistry build();
 
@@ -80,6 +84,12 @@ class OrchestrationRegistry {
                        return Result<std::string>(fn(ctx, std::move(input)));
                      }));
     }
+    /// Register `fn`: any callable (OrchestrationContext&, In) returning Out or Result<Out>,
+    /// with input and output as JSON (Cereal). Defined in <duroxide/typed.hpp>: include it.
+    template <class In, class Out, class F>
+    Builder& register_orchestration_typed(std::string name, F fn);
+    template <class In, class Out, class F>
+    Builder& register_versioned_typed(std::string name, std::string version, F fn);
     /// Throws std::invalid_argument if a name and version are registered twice, or a name or
     /// version is empty.
     OrchestrationRegistry build();

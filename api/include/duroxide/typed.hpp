@@ -14,6 +14,7 @@
 #include <cereal/types/vector.hpp>
 
 #include <duroxide/context.hpp>
+#include <duroxide/registry.hpp>
 #include <duroxide/result.hpp>
 
 // Not part of <duroxide/duroxide.hpp>: include it where typed payloads are used; it needs
@@ -97,6 +98,8 @@ class TypedFuture {
 
   /// Suspends. Returns: the decoded output, or the activity's error (or the decoding error).
   Result<Out> into_activity() { return from_json<Out>(future_.into_activity()); }
+  /// Suspends. Returns: the decoded output of the child, or its error.
+  Result<Out> into_sub_orchestration() { return from_json<Out>(future_.into_sub_orchestration()); }
   /// The untyped future, for join() and select(); decode their outputs with from_json<Out>.
   DurableFuture untyped() && { return std::move(future_); }
 
@@ -109,6 +112,47 @@ template <class Out, class In>
 TypedFuture<Out> schedule_activity_typed(OrchestrationContext& ctx, std::string_view name,
                                          const In& input) {
   return TypedFuture<Out>(ctx.schedule_activity(name, to_json(input)));
+}
+
+// Definitions of the typed members declared in registry.hpp and context.hpp, which do not
+// include Cereal.
+
+template <class Out, class In>
+TypedFuture<Out> OrchestrationContext::schedule_activity_typed(std::string_view name,
+                                                               const In& input) {
+  return TypedFuture<Out>(schedule_activity(name, to_json(input)));
+}
+
+template <class Out, class In>
+TypedFuture<Out> OrchestrationContext::schedule_activity_with_retry_typed(std::string_view name,
+                                                                          const In& input,
+                                                                          RetryPolicy policy) {
+  return TypedFuture<Out>(schedule_activity_with_retry(name, to_json(input), std::move(policy)));
+}
+
+template <class Out, class In>
+TypedFuture<Out> OrchestrationContext::schedule_sub_orchestration_typed(std::string_view name,
+                                                                        const In& input) {
+  return TypedFuture<Out>(schedule_sub_orchestration(name, to_json(input)));
+}
+
+template <class In, class Out, class F>
+ActivityRegistry::Builder& ActivityRegistry::Builder::register_activity_typed(std::string name,
+                                                                              F fn) {
+  return register_activity(std::move(name), typed_activity<In, Out>(std::move(fn)));
+}
+
+template <class In, class Out, class F>
+OrchestrationRegistry::Builder& OrchestrationRegistry::Builder::register_orchestration_typed(
+    std::string name, F fn) {
+  return register_orchestration(std::move(name), typed_orchestration<In, Out>(std::move(fn)));
+}
+
+template <class In, class Out, class F>
+OrchestrationRegistry::Builder& OrchestrationRegistry::Builder::register_versioned_typed(
+    std::string name, std::string version, F fn) {
+  return register_versioned(std::move(name), std::move(version),
+                            typed_orchestration<In, Out>(std::move(fn)));
 }
 
 }  // namespace duroxide
