@@ -24,15 +24,19 @@ constexpr TimestampMs kUnregisteredMaxWaitMs = 30'000;
 ActivityWorkers::ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals)
     : services_(services), signals_(std::move(signals)) {
   const std::size_t count = std::max<std::size_t>(services_.options.activity_workers, 1);
-  signals_->workers_running = count;
-  for (std::size_t i = 0; i < count; ++i) {
-    threads_.emplace_back([this] {
-      main();
+  capacity_ = 2 * count;
+  signals_->workers_running = count + 1;
+  auto thread_main = [this](void (ActivityWorkers::*loop)()) {
+    return [this, loop] {
+      (this->*loop)();
       std::lock_guard lock(signals_->mutex);
       --signals_->workers_running;
       signals_->workers_done.notify_all();
-    });
-  }
+    };
+  };
+  threads_.emplace_back(thread_main(&ActivityWorkers::intake));
+  for (std::size_t i = 0; i < count; ++i)
+    threads_.emplace_back(thread_main(&ActivityWorkers::work));
 }
 
 ActivityWorkers::~ActivityWorkers() { stop(); }
@@ -53,6 +57,7 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
   }
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+  requeue_unstarted();
   std::vector<QueueKey> held;
   {
     std::lock_guard deferred(deferred_mutex_);
@@ -60,6 +65,21 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
     deferred_.clear();
   }
   if (!held.empty()) services_.store->release_activities(held);
+}
+
+// Activities marked as started but never run go back with the attempt they had, so a clean
+// stop costs them no attempt.
+void ActivityWorkers::requeue_unstarted() {
+  if (ready_.empty()) return;
+  WriteBatch restore;
+  std::vector<QueueKey> keys;
+  for (const auto& ready : ready_) {
+    restore.activity_attempts.emplace_back(ready.queued.key, ready.queued.item.attempt);
+    keys.push_back(ready.queued.key);
+  }
+  ready_.clear();
+  (void)services_.store->commit_sync(std::move(restore));  // at worst they count one attempt
+  services_.store->release_activities(keys);
 }
 
 void ActivityWorkers::cancel_instance(const std::string& instance_id) {
@@ -100,19 +120,23 @@ void ActivityWorkers::untrack(const std::string& instance_id, const Flag& flag) 
   }
 }
 
-void ActivityWorkers::main() {
+void ActivityWorkers::intake() {
   const auto lease = services_.options.activity_lease;
   for (;;) {
     std::uint64_t seen;
+    std::size_t room;
     {
-      std::lock_guard lock(signals_->mutex);
+      std::unique_lock lock(signals_->mutex);
+      signals_->workers_wake.wait(
+          lock, [this] { return signals_->stop_workers || ready_.size() + busy_ < capacity_; });
       if (signals_->stop_workers) return;
       seen = signals_->activity_notices;
+      room = capacity_ - ready_.size() - busy_;
     }
     const std::optional<TimestampMs> next_retry = release_deferred(wall_now_ms());
-    auto fetched = services_.store->fetch_activities(wall_now_ms(), 1, lease);
+    auto fetched = services_.store->fetch_activities(wall_now_ms(), room, lease);
     if (fetched && !fetched->empty()) {
-      handle(std::move(fetched->front()));
+      accept(std::move(*fetched));
       continue;
     }
     if (!fetched) {
@@ -132,46 +156,79 @@ void ActivityWorkers::main() {
   }
 }
 
-void ActivityWorkers::handle(QueuedActivity queued) {
-  const ActivityWorkItem& item = queued.item;
-  {
-    std::lock_guard lock(running_mutex_);
-    if (cancelled_early_.erase({item.instance_id, item.execution_id, item.activity_id}) != 0) {
-      finish(queued, std::nullopt);  // its call was cancelled before it started: not run
-      return;
+void ActivityWorkers::work() {
+  for (;;) {
+    Ready next;
+    {
+      std::unique_lock lock(signals_->mutex);
+      signals_->workers_wake.wait(lock,
+                                  [this] { return signals_->stop_workers || !ready_.empty(); });
+      if (signals_->stop_workers) return;  // what is still queued goes back in stop()
+      next = std::move(ready_.front());
+      ready_.pop_front();
+      ++busy_;
     }
+    run(next.queued, *next.fn);
+    std::lock_guard lock(signals_->mutex);
+    --busy_;
+    signals_->workers_wake.notify_all();  // the intake may lease more
   }
-  const ActivityFn* fn = services_.activities.find(item.name);
-  if (fn == nullptr) {
-    defer(queued);
-    return;
-  }
-  {
-    std::lock_guard lock(deferred_mutex_);
-    unregistered_tries_.erase(queued.key);
-  }
-  const std::uint32_t max_attempts = std::max<std::uint32_t>(services_.options.max_attempts, 1);
-  if (item.attempt > max_attempts) {
-    give_up(queued, "Poison",
-            fmt::format("activity '{}' (event {}) was delivered {} times without completing "
-                        "(max_attempts {})",
-                        item.name, item.activity_id, item.attempt - 1, max_attempts));
-    return;
-  }
-  if (!mark_started(queued)) return;
-  run(queued, *fn);
 }
 
-// Makes this delivery count before the activity runs: if the process dies during it, the next
+// Sorts fetched activities: cancelled before they started, unregistered, poisoned, or ready
+// to run once their start is durable.
+void ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
+  const std::uint32_t max_attempts = std::max<std::uint32_t>(services_.options.max_attempts, 1);
+  std::vector<Ready> ready;
+  for (auto& queued : fetched) {
+    const ActivityWorkItem& item = queued.item;
+    bool cancelled = false;
+    {
+      std::lock_guard lock(running_mutex_);
+      cancelled =
+          cancelled_early_.erase({item.instance_id, item.execution_id, item.activity_id}) != 0;
+    }
+    if (cancelled) {
+      finish(queued, std::nullopt);  // its call was cancelled before it started: not run
+      continue;
+    }
+    const ActivityFn* fn = services_.activities.find(item.name);
+    if (fn == nullptr) {
+      defer(queued);
+      continue;
+    }
+    {
+      std::lock_guard lock(deferred_mutex_);
+      unregistered_tries_.erase(queued.key);
+    }
+    if (item.attempt > max_attempts) {
+      give_up(queued, "Poison",
+              fmt::format("activity '{}' (event {}) was delivered {} times without completing "
+                          "(max_attempts {})",
+                          item.name, item.activity_id, item.attempt - 1, max_attempts));
+      continue;
+    }
+    ready.push_back(Ready{std::move(queued), fn});
+  }
+  if (ready.empty() || !mark_started(ready)) return;
+  std::lock_guard lock(signals_->mutex);
+  for (auto& entry : ready) ready_.push_back(std::move(entry));
+  signals_->workers_wake.notify_all();
+}
+
+// Makes these deliveries count before they run: if the process dies during one, its next
 // delivery carries a higher attempt, so an activity that kills the process cannot loop forever.
-bool ActivityWorkers::mark_started(const QueuedActivity& queued) {
+bool ActivityWorkers::mark_started(const std::vector<Ready>& ready) {
   WriteBatch mark;
-  mark.instance_id = queued.item.instance_id;
-  mark.activity_attempts.emplace_back(queued.key, queued.item.attempt + 1);
+  std::vector<QueueKey> keys;
+  for (const auto& entry : ready) {
+    mark.activity_attempts.emplace_back(entry.queued.key, entry.queued.item.attempt + 1);
+    keys.push_back(entry.queued.key);
+  }
   if (auto marked = services_.store->commit_sync(std::move(mark)); !marked) {
-    services_.logger.log(LogLevel::Error, "recording the start of activity '{}' failed: {}",
-                         queued.item.name, marked.error().to_string());
-    services_.store->release_activities({queued.key});
+    services_.logger.log(LogLevel::Error, "recording the start of {} activities failed: {}",
+                         keys.size(), marked.error().to_string());
+    services_.store->release_activities(keys);
     return false;
   }
   return true;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,11 +22,13 @@
 
 namespace duroxide::engine {
 
-/// A pool of plain threads (activities block: they sleep, do I/O, call services). Each takes
-/// one leased activity at a time, makes the start of this delivery durable (its attempt
-/// count), runs it, and commits {remove the item, enqueue the result} without waiting: the
-/// group committer batches the completions of all workers. A failed commit releases the
-/// lease, so the activity runs again (at least once).
+/// A pool of plain threads (activities block: they sleep, do I/O, call services), fed by one
+/// intake thread. The intake leases a few activities more than the workers can run at once,
+/// makes the start of those deliveries durable in one commit (their attempt counts), and
+/// queues them; so the wait for that commit overlaps with running the previous ones. A worker
+/// runs one activity at a time and commits {remove the item, enqueue the result} without
+/// waiting: the group committer batches the completions of all workers. A failed commit
+/// releases the lease, so the activity runs again (at least once).
 ///
 /// An activity delivered more than RuntimeOptions::max_attempts times is not run again: its
 /// instance is told it is poisoned. An activity whose name is not registered is retried with
@@ -59,9 +62,16 @@ class ActivityWorkers {
     Flag cancelled;
   };
 
-  void main();
-  void handle(QueuedActivity queued);
-  bool mark_started(const QueuedActivity& queued);
+  struct Ready {
+    QueuedActivity queued;
+    const ActivityFn* fn;
+  };
+
+  void intake();
+  void work();
+  void accept(std::vector<QueuedActivity> fetched);
+  bool mark_started(const std::vector<Ready>& ready);
+  void requeue_unstarted();
   void run(const QueuedActivity& queued, const ActivityFn& fn);
   void give_up(const QueuedActivity& queued, const char* kind, std::string why);
   void defer(const QueuedActivity& queued);
@@ -74,6 +84,10 @@ class ActivityWorkers {
   const Services& services_;
   std::shared_ptr<Signals> signals_;
   std::vector<std::thread> threads_;
+  std::size_t capacity_;  // activities leased at once: running plus ready
+  // Guarded by signals_->mutex; workers and the intake wait on signals_->workers_wake.
+  std::deque<Ready> ready_;
+  std::size_t busy_ = 0;
 
   std::mutex running_mutex_;
   std::unordered_multimap<std::string, Running> running_;  // by instance
