@@ -222,7 +222,9 @@ bool ActivityWorkers::mark_started(const std::vector<Ready>& ready) {
   WriteBatch mark;
   std::vector<QueueKey> keys;
   for (const auto& entry : ready) {
-    mark.activity_attempts.emplace_back(entry.queued.key, entry.queued.item.attempt + 1);
+    const std::uint32_t attempt = entry.queued.item.attempt;
+    mark.activity_attempts.emplace_back(entry.queued.key,
+                                        attempt == UINT32_MAX ? attempt : attempt + 1);
     keys.push_back(entry.queued.key);
   }
   if (auto marked = services_.store->commit_sync(std::move(mark)); !marked) {

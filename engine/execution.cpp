@@ -225,12 +225,22 @@ void Execution::record_work(OpKind kind, const HistoryEvent& scheduled) {
       start.visible_at = turn_time_;
       start.name = scheduled.name;  // an empty version: the latest registered one
       start.data = scheduled.data;
+      // The row exists from this commit on, so clients see the instance at once and a
+      // deletion of the parent finds the child; its version is set when it starts.
+      InstanceRecord row;
+      row.instance_id = scheduled.instance;
+      row.name = scheduled.name;
+      row.created_at = row.updated_at = turn_time_;
       if (kind == OpKind::SubOrchestration) {
         start.source_id = scheduled.event_id;
         start.parent_id = identity_.instance_id;
         start.parent_execution_id = identity_.execution_id;
+        row.parent_id = start.parent_id;
+        row.parent_execution_id = start.parent_execution_id;
+        row.parent_event_id = start.source_id;
       }
       output_.messages.push_back(std::move(start));
+      output_.created_instances.push_back(std::move(row));
       return;
     }
     case OpKind::Wait:

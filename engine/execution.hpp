@@ -40,6 +40,8 @@ struct StepOutput {
   /// Activities (by scheduling event id) whose cancellation was recorded: once the step is
   /// durable, their running deliveries are told to stop.
   std::vector<std::uint64_t> cancelled_activities;
+  /// Rows of the children and detached instances this step starts (written where absent).
+  std::vector<InstanceRecord> created_instances;
 };
 
 /// Who an identity names: the fixed facts of an execution.

@@ -3,6 +3,7 @@
 #include "engine/instance.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include <boost/fiber/future.hpp>
 
@@ -119,6 +120,7 @@ void Instance::add_output(StepOutput output) {
   append(step_.activities, output.activities);
   append(step_.messages, output.messages);
   append(step_.cancelled_activities, output.cancelled_activities);
+  append(step_.created_instances, output.created_instances);
 }
 
 // Makes the step durable: new events, new work, consumed messages and the row in one batch.
@@ -132,7 +134,7 @@ void Instance::commit_step() {
     row_dirty_ = true;
   }
   if (step_.events.empty() && step_.activities.empty() && step_.messages.empty() &&
-      consumed_.empty() && !row_dirty_) {
+      step_.created_instances.empty() && consumed_.empty() && !row_dirty_) {
     return;
   }
   WriteBatch batch;
@@ -148,6 +150,7 @@ void Instance::commit_step() {
   batch.activities = std::move(step_.activities);
   batch.messages = std::move(step_.messages);
   batch.consumed_messages = consumed_;
+  batch.created_instances = std::move(step_.created_instances);
   if (row_dirty_) {
     row_.updated_at = now();
     batch.instance = row_;
@@ -211,6 +214,11 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
   }
   row_ = std::move(*row);
   row_stored_ = true;
+  refuse_foreign_starts(first);
+  if (first.empty()) {
+    commit_step();
+    return false;
+  }
   if (row_.state != InstanceState::Running) {
     hand_over(std::move(first));  // stale messages for a finished instance
     commit_step();
@@ -223,6 +231,35 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
   // The messages that woke the instance open the first live turn after replay.
   deliver_first_ = std::move(first);
   return true;
+}
+
+// A child start whose parent does not own this row (the id was in use before): the parent's
+// future fails instead of waiting forever, and this instance is left alone.
+void Instance::refuse_foreign_starts(std::vector<QueuedMessage>& first) {
+  auto foreign = [this](const QueuedMessage& q) {
+    const OrchestratorMessage& m = q.message;
+    return m.kind == MessageKind::StartOrchestration && !m.parent_id.empty() &&
+           (m.parent_id != row_.parent_id || m.source_id != row_.parent_event_id ||
+            m.parent_execution_id != row_.parent_execution_id);
+  };
+  auto refused = std::stable_partition(first.begin(), first.end(), std::not_fn(foreign));
+  if (refused == first.end()) return;
+  std::vector<QueuedMessage> taken(std::make_move_iterator(refused),
+                                   std::make_move_iterator(first.end()));
+  first.erase(refused, first.end());
+  for (auto& start : hand_over(std::move(taken))) {
+    services_.logger.log(LogLevel::Warn, "instance '{}' refuses a start as a child of '{}'", id_,
+                         start.parent_id);
+    OrchestratorMessage reply;
+    reply.instance_id = start.parent_id;
+    reply.execution_id = start.parent_execution_id;
+    reply.kind = MessageKind::SubOrchestrationFailed;
+    reply.source_id = start.source_id;
+    reply.visible_at = now();
+    reply.name = "OrchestrationFailed";
+    reply.data = "sub-orchestration id '" + id_ + "' is already in use";
+    step_.messages.push_back(std::move(reply));
+  }
 }
 
 bool Instance::start_new(std::vector<QueuedMessage>& first) {

@@ -67,6 +67,7 @@ class Instance final : public ExecutionHost {
   void commit_step();                             // Suspends.
   bool begin(std::vector<QueuedMessage>& first);  // Suspends.
   bool start_new(std::vector<QueuedMessage>& first);
+  void refuse_foreign_starts(std::vector<QueuedMessage>& first);
   const OrchestrationFn* resolve_function();
   void run_function(const OrchestrationFn* fn);  // Suspends.
   void finish(Result<std::string> result);

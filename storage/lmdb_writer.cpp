@@ -284,6 +284,11 @@ int Writer::write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites,
   }
   if (rc == 0 && !batch.deleted_instances.empty())
     rc = delete_instances(txn, dbs, batch.deleted_instances, batch.removed);
+  for (auto it = batch.created_instances.begin(); rc == 0 && it != batch.created_instances.end();
+       ++it) {
+    rc = db_put(txn, dbs.instances, it->first, it->second, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) rc = 0;  // the id is in use: that row stays as it is
+  }
   for (auto it = batch.consumed_messages.begin(); rc == 0 && it != batch.consumed_messages.end();
        ++it) {
     rc = dequeue(txn, dbs.orchestrator_queue, *it);

@@ -59,6 +59,10 @@ std::optional<Error> validate(const WriteBatch& batch) {
   for (const auto& id : batch.deleted_instances) {
     if (!valid_instance_id(id)) return invalid("deletion: " + id_rule(id));
   }
+  for (const auto& row : batch.created_instances) {
+    if (!valid_instance_id(row.instance_id))
+      return invalid("created instance: " + id_rule(row.instance_id));
+  }
   return check_deletions(batch);
 }
 
@@ -81,7 +85,12 @@ void encode_into(PreparedBatch& out, const WriteBatch& batch) {
   out.activities.reserve(batch.activities.size());
   for (const auto& item : batch.activities) out.activities.push_back(encode(item));
   out.notice.activities = !batch.activities.empty();
-  out.notice.instances = out.notice.instances || !batch.deleted_instances.empty();
+  out.notice.instances =
+      out.notice.instances || !batch.deleted_instances.empty() || !batch.created_instances.empty();
+  out.created_instances.reserve(batch.created_instances.size());
+  for (const auto& row : batch.created_instances) {
+    out.created_instances.emplace_back(row.instance_id, encode(row));
+  }
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ struct PreparedBatch {
   std::vector<std::string> activities;                        ///< encoded work items
   std::vector<std::pair<QueueKey, std::uint32_t>> activity_attempts;  ///< key, attempt to store
   std::vector<std::string> deleted_instances;
+  std::vector<std::pair<std::string, std::string>> created_instances;  ///< id, encoded row
   /// Filled by the writer while it commits the batch: the queue records its deletions removed
   /// (their leases end once the commit is durable, as those of consumed records do).
   RemovedRecords removed;

@@ -240,4 +240,42 @@ TEST_SUITE("engine.sub_orchestration") {
     CHECK(h.store()->list_executions("free").value_or(std::vector<std::uint64_t>{1}).size() == 1);
     CHECK(detached_runs == 1);
   }
+
+  TEST_CASE("a child id already in use fails the parent's future and leaves that instance alone") {
+    auto registry = children()
+                        .register_orchestration(
+                            "Parent",
+                            [](OrchestrationContext& ctx, std::string) {
+                              auto r = ctx.schedule_sub_orchestration_with_id("Child", "taken", "x")
+                                           .into_sub_orchestration();
+                              return r ? "child ran: " + r.value() : "refused: " + r.error();
+                            })
+                        .build();
+    Harness h(activities(), registry);
+    REQUIRE(h.run("taken", "Child", "first").is_completed());
+    auto status = h.run("p", "Parent", "");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "refused: sub-orchestration id 'taken' is already in use");
+    CHECK(h.wait("taken").output() == "FIRST");
+  }
+
+  TEST_CASE("a child is visible to clients as soon as the parent's step is durable") {
+    auto registry =
+        children()
+            .register_orchestration(
+                "Parent",
+                [](OrchestrationContext& ctx, std::string) {
+                  return ctx.schedule_sub_orchestration_with_id("WaitingChild", "visible", "")
+                      .into_sub_orchestration();
+                })
+            .build();
+    Harness h(activities(), registry);
+    h.client().start_orchestration("p", "Parent", "").value();
+    wait_until_exists(h, "visible");
+    auto row = h.store()->read_instance("visible").value();
+    CHECK(row.parent_id == "p");
+    CHECK(row.name == "WaitingChild");
+    h.client().raise_event("visible", "Go", "done").value();
+    CHECK(h.wait("p").output() == "done");
+  }
 }

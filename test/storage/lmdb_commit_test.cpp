@@ -44,6 +44,27 @@ TEST_SUITE("storage.commit") {
     CHECK(store->read_history("a", 3).value().empty());
   }
 
+  TEST_CASE("created_instances writes rows only where none exists") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    REQUIRE(store->commit_sync(start_batch("taken")));
+    WriteBatch batch = start_batch("parent");
+    InstanceRecord fresh = row("child");
+    fresh.parent_id = "parent";
+    fresh.parent_event_id = 7;
+    InstanceRecord clash = row("taken");
+    clash.name = "Other";
+    clash.parent_id = "parent";
+    batch.created_instances = {fresh, clash};
+    REQUIRE(store->commit_sync(batch));
+    CHECK(store->read_instance("child").value() == fresh);
+    CHECK(store->read_instance("taken").value() == row("taken"));  // untouched
+    WriteBatch bad;
+    bad.created_instances = {row("")};
+    auto refused = store->commit_sync(bad);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::InvalidArgument);
+  }
+
   TEST_CASE("read_instance of a missing id is NotFound naming it") {
     auto store = LmdbProvider::open_temporary(test_options()).value();
     auto missing = store->read_instance("nobody");

@@ -174,11 +174,14 @@ struct WriteBatch {
   /// or activities addressed to it): such a batch fails with InvalidArgument. Consuming or
   /// rewriting records that a deletion removes is harmless.
   std::vector<std::string> deleted_instances;
+  /// Rows of instances this step starts (children, detached starts), written only where no
+  /// row exists: an id already in use keeps its row untouched.
+  std::vector<InstanceRecord> created_instances;
 
   bool empty() const {
     return !instance && history.empty() && consumed_messages.empty() &&
            consumed_activities.empty() && messages.empty() && activities.empty() &&
-           activity_attempts.empty() && deleted_instances.empty();
+           activity_attempts.empty() && deleted_instances.empty() && created_instances.empty();
   }
 };
 
