@@ -283,7 +283,7 @@ void ActivityWorkers::give_up(const QueuedActivity& queued, const char* kind, st
   OrchestratorMessage message;
   message.instance_id = queued.item.instance_id;
   message.execution_id = queued.item.execution_id;
-  message.kind = MessageKind::ActivityPoisoned;
+  message.kind = MessageKind::ActivityAbandoned;
   message.source_id = queued.item.activity_id;
   message.visible_at = wall_now_ms();
   message.name = kind;

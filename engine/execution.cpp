@@ -461,7 +461,7 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
       if (!stop_) stop_.emplace(ErrorCategory::Application, "Cancelled", std::move(message.data));
       continue;
     }
-    if (message.kind == MessageKind::ActivityPoisoned) {
+    if (message.kind == MessageKind::ActivityAbandoned) {
       auto it = scheduled_.find(message.source_id);
       if (it != scheduled_.end() && it->second == OpKind::Activity && !settled(message.source_id) &&
           !stop_) {
@@ -528,7 +528,7 @@ std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) co
       break;
     case MessageKind::StartOrchestration:
     case MessageKind::CancelRequested:
-    case MessageKind::ActivityPoisoned:
+    case MessageKind::ActivityAbandoned:
       return std::nullopt;
   }
   auto it = scheduled_.find(message.source_id);

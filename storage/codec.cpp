@@ -237,7 +237,7 @@ void load(storage::BoundedInputArchive& ar, OrchestratorMessage& message, std::u
   get_string(ar, message.instance_id);
   ar(message.execution_id);
   get_enum(ar, message.kind, MessageKind::StartOrchestration,
-           version == 1 ? MessageKind::CancelRequested : MessageKind::ActivityPoisoned);
+           version == 1 ? MessageKind::CancelRequested : MessageKind::ActivityAbandoned);
   ar(message.source_id, message.visible_at);
   get_string(ar, message.name);
   get_string(ar, message.version);

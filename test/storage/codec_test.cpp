@@ -203,7 +203,7 @@ TEST_SUITE("storage.codec") {
     }
     for (const MessageKind kind :
          {MessageKind::SubOrchestrationCompleted, MessageKind::SubOrchestrationFailed,
-          MessageKind::ActivityPoisoned, MessageKind::StartOrchestration}) {
+          MessageKind::ActivityAbandoned, MessageKind::StartOrchestration}) {
       OrchestratorMessage m = full_message();
       m.kind = kind;
       m.parent_id = "parent-1";

@@ -65,7 +65,8 @@ enum class MessageKind : std::uint8_t {
   CancelRequested = 6,            ///< data = the reason
   SubOrchestrationCompleted = 7,  ///< source_id, data = the child's output
   SubOrchestrationFailed = 8,     ///< source_id, name = kind, data = the child's display message
-  ActivityPoisoned = 9,  ///< source_id, data = why: the activity was delivered too many times
+  ActivityAbandoned = 9,          ///< source_id: the activity will not run; name = the error kind
+                          ///< ("Poison", "UnregisteredActivity"), data = why; fails the instance
 };
 
 /// A message for one instance, visible to the dispatcher from `visible_at` on.
