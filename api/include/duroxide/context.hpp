@@ -123,13 +123,15 @@ class OrchestrationContext {
   /// the future; a failed, cancelled or poisoned child fails only this future. Cancelling this
   /// instance cancels its running children with the reason "parent canceled".
   DurableFuture schedule_sub_orchestration(std::string_view name, std::string input);
-  /// Same, with a chosen child id (it must not be in use).
+  /// Same, with a chosen child id. If the id is already in use by another instance, the
+  /// future fails with "sub-orchestration id '...' is already in use".
   DurableFuture schedule_sub_orchestration_with_id(std::string_view name,
                                                    std::string_view instance_id, std::string input);
   /// Starts an independent top-level instance `instance_id` of `name` (its latest version),
   /// exactly once: the start is recorded with this step, so replays and restarts do not repeat
-  /// it. Nothing waits for it and it outlives this instance. If the id is already taken, the
-  /// start is dropped (with a warning in the log).
+  /// it. Nothing waits for it and it outlives this instance. Its row exists (Running) once
+  /// this step is durable. If the id is already taken, that instance is left as it is and the
+  /// start does nothing.
   void schedule_orchestration(std::string_view name, std::string_view instance_id,
                               std::string input);
 
