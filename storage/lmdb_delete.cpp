@@ -2,7 +2,9 @@
 // Removal of whole instances inside a write txn.
 #include "storage/lmdb_delete.hpp"
 
+#include <optional>
 #include <set>
+#include <string>
 #include <string_view>
 
 #include <lmdb.h>
@@ -26,8 +28,11 @@ int present_ids(MDB_txn* txn, Dbi instances, const std::vector<std::string>& ids
   return 0;
 }
 
-// Keys are copied out before the first delete: a write invalidates views into the map.
-int delete_history(MDB_txn* txn, Dbi history, std::string_view instance_id) {
+// Deletes the history keys from the first of `instance_id` up to (not including) `end`, or all
+// of them without `end`. Keys are copied out before the first delete: a write invalidates views
+// into the map.
+int delete_history_range(MDB_txn* txn, Dbi history, std::string_view instance_id,
+                         const std::optional<std::string>& end) {
   const std::string prefix = history_instance_prefix(instance_id);
   std::vector<std::string> keys;
   {
@@ -38,6 +43,7 @@ int delete_history(MDB_txn* txn, Dbi history, std::string_view instance_id) {
     for (int rc = cursor.seek(prefix, &key, &value);; rc = cursor.next(&key, &value)) {
       if (rc == MDB_NOTFOUND || (rc == 0 && !key.starts_with(prefix))) break;
       if (rc != 0) return rc;
+      if (end && key >= *end) break;
       keys.emplace_back(key);
     }
   }
@@ -75,6 +81,18 @@ int delete_queued(MDB_txn* txn, Dbi dbi, const Ids& ids, Peek peek, std::vector<
 }
 
 }  // namespace
+
+namespace {
+int delete_history(MDB_txn* txn, Dbi history, std::string_view instance_id) {
+  return delete_history_range(txn, history, instance_id, std::nullopt);
+}
+}  // namespace
+
+int delete_history_before(MDB_txn* txn, Dbi history, std::string_view instance_id,
+                          std::uint64_t execution_id) {
+  return delete_history_range(txn, history, instance_id,
+                              encode_history_key(instance_id, execution_id, 0));
+}
 
 int delete_instances(MDB_txn* txn, const Databases& dbs, const std::vector<std::string>& ids,
                      RemovedRecords& removed) {

@@ -26,4 +26,9 @@ struct RemovedRecords {
 int delete_instances(MDB_txn* txn, const Databases& dbs, const std::vector<std::string>& ids,
                      RemovedRecords& removed);
 
+/// Deletes, inside `txn`, the history of the executions of `instance_id` before `execution_id`.
+/// Returns: LMDB's code; nonzero means the txn must be aborted.
+int delete_history_before(MDB_txn* txn, Dbi history, std::string_view instance_id,
+                          std::uint64_t execution_id);
+
 }  // namespace duroxide::storage

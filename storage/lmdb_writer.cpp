@@ -289,6 +289,10 @@ int Writer::write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites,
     rc = db_put(txn, dbs.instances, it->first, it->second, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) rc = 0;  // the id is in use: that row stays as it is
   }
+  for (auto it = batch.purged_executions.begin(); rc == 0 && it != batch.purged_executions.end();
+       ++it) {
+    rc = delete_history_before(txn, dbs.history, it->first, it->second);
+  }
   for (auto it = batch.consumed_messages.begin(); rc == 0 && it != batch.consumed_messages.end();
        ++it) {
     rc = dequeue(txn, dbs.orchestrator_queue, *it);

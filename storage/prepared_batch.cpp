@@ -63,6 +63,9 @@ std::optional<Error> validate(const WriteBatch& batch) {
     if (!valid_instance_id(row.instance_id))
       return invalid("created instance: " + id_rule(row.instance_id));
   }
+  for (const auto& [id, execution] : batch.purged_executions) {
+    if (!valid_instance_id(id)) return invalid("purged executions: " + id_rule(id));
+  }
   return check_deletions(batch);
 }
 
@@ -122,6 +125,7 @@ PreparedBatch prepare_batch(WriteBatch batch, Provider::CommitCallback done) {
   out.consumed_activities = std::move(batch.consumed_activities);
   out.activity_attempts = std::move(batch.activity_attempts);
   out.deleted_instances = std::move(batch.deleted_instances);
+  out.purged_executions = std::move(batch.purged_executions);
   return out;
 }
 

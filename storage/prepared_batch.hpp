@@ -32,6 +32,7 @@ struct PreparedBatch {
   std::vector<std::pair<QueueKey, std::uint32_t>> activity_attempts;  ///< key, attempt to store
   std::vector<std::string> deleted_instances;
   std::vector<std::pair<std::string, std::string>> created_instances;  ///< id, encoded row
+  std::vector<std::pair<std::string, std::uint64_t>> purged_executions;
   /// Filled by the writer while it commits the batch: the queue records its deletions removed
   /// (their leases end once the commit is durable, as those of consumed records do).
   RemovedRecords removed;

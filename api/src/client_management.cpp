@@ -2,6 +2,7 @@
 // Client management calls: listing and inspecting stored instances, deleting and purging them.
 #include <duroxide/client.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -124,6 +125,25 @@ Result<std::vector<std::uint64_t>, Error> Client::list_executions(std::string_vi
   const std::string id(instance_id);
   if (auto row = store_->read_instance(id); !row) return Err(row.error());
   return store_->list_executions(id);
+}
+
+Result<std::size_t, Error> Client::purge_executions(std::string_view instance_id) {
+  if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) {
+    return Err(r.error());
+  }
+  const std::string id(instance_id);
+  auto row = store_->read_instance(id);
+  if (!row) return Err(row.error());
+  auto executions = store_->list_executions(id);
+  if (!executions) return Err(executions.error());
+  const auto old = static_cast<std::size_t>(
+      std::count_if(executions->begin(), executions->end(),
+                    [&](std::uint64_t execution) { return execution < row->execution_id; }));
+  if (old == 0) return std::size_t{0};
+  WriteBatch batch;
+  batch.purged_executions.emplace_back(id, row->execution_id);
+  if (auto done = store_->commit_sync(std::move(batch)); !done) return Err(done.error());
+  return old;
 }
 
 Result<std::vector<HistoryEvent>, Error> Client::read_history(std::string_view instance_id,

@@ -342,6 +342,14 @@ TEST_SUITE("api.management") {
     CHECK(last.back().kind == EventKind::OrchestrationCompleted);
     CHECK(last.back().data == "done 3");
 
+    // Old executions stay readable until purged; the current one stays.
+    CHECK(client.purge_executions("counter").value() == 2);
+    CHECK(client.list_executions("counter").value() == std::vector<std::uint64_t>{3});
+    CHECK(client.read_history("counter", 1).error().code == ErrorCode::NotFound);
+    CHECK(client.read_history("counter", 3).value() == last);
+    CHECK(client.purge_executions("counter").value() == 0);
+    CHECK(client.purge_executions("nobody").error().code == ErrorCode::NotFound);
+
     CHECK(client.read_history("counter", 4).error().code == ErrorCode::NotFound);
     CHECK(client.read_history("counter", 0).error().code == ErrorCode::NotFound);
     CHECK(client.read_history("nobody", 1).error().code == ErrorCode::NotFound);

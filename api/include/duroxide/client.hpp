@@ -120,6 +120,10 @@ class Client {
   /// the instances of the earlier batches are already gone.
   /// Returns: how many instances were removed.
   Result<std::size_t, Error> purge_instances(std::chrono::system_clock::time_point finished_before);
+  /// Deletes the history of every execution of the instance before its current one (what
+  /// continue_as_new leaves behind), running or not; the current execution is untouched.
+  /// Returns: how many executions were deleted. NotFound if the instance does not exist.
+  Result<std::size_t, Error> purge_executions(std::string_view instance_id);
 
   const std::shared_ptr<Provider>& store() const { return store_; }
 

@@ -178,11 +178,15 @@ struct WriteBatch {
   /// Rows of instances this step starts (children, detached starts), written only where no
   /// row exists: an id already in use keeps its row untouched.
   std::vector<InstanceRecord> created_instances;
+  /// (instance, execution): deletes the history of that instance's executions before this
+  /// one (old executions of an instance that continued as new). Missing ones are skipped.
+  std::vector<std::pair<std::string, std::uint64_t>> purged_executions;
 
   bool empty() const {
     return !instance && history.empty() && consumed_messages.empty() &&
            consumed_activities.empty() && messages.empty() && activities.empty() &&
-           activity_attempts.empty() && deleted_instances.empty() && created_instances.empty();
+           activity_attempts.empty() && deleted_instances.empty() && created_instances.empty() &&
+           purged_executions.empty();
   }
 };
 
