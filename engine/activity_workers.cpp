@@ -3,6 +3,7 @@
 #include "engine/activity_workers.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -18,6 +19,8 @@ constexpr std::size_t kMaxEarlyCancels = 4096;
 // The first retry of an unregistered activity waits this long; each further one twice as long.
 constexpr TimestampMs kUnregisteredFirstWaitMs = 100;
 constexpr TimestampMs kUnregisteredMaxWaitMs = 30'000;
+
+constexpr TimestampMs kNotStarted = std::numeric_limits<TimestampMs>::max();
 
 }  // namespace
 
@@ -168,7 +171,19 @@ void ActivityWorkers::work() {
       ready_.pop_front();
       ++busy_;
     }
-    run(next.queued, *next.fn);
+    const ActivityWorkItem& item = next.queued.item;
+    bool cancelled = false;
+    {
+      std::lock_guard lock(running_mutex_);
+      in_hand_[next.queued.key] = wall_now_ms();
+      cancelled =
+          cancelled_early_.erase({item.instance_id, item.execution_id, item.activity_id}) != 0;
+    }
+    if (cancelled) {
+      finish(next.queued, std::nullopt);  // cancelled while it waited: not run
+    } else {
+      run(next.queued, *next.fn);
+    }
     std::lock_guard lock(signals_->mutex);
     --busy_;
     signals_->workers_wake.notify_all();  // the intake may lease more
@@ -179,12 +194,19 @@ void ActivityWorkers::work() {
 // to run once their start is durable.
 void ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
   const std::uint32_t max_attempts = std::max<std::uint32_t>(services_.options.max_attempts, 1);
+  const TimestampMs lease_ms = services_.options.activity_lease.count();
+  const TimestampMs now = wall_now_ms();
   std::vector<Ready> ready;
   for (auto& queued : fetched) {
     const ActivityWorkItem& item = queued.item;
     bool cancelled = false;
     {
       std::lock_guard lock(running_mutex_);
+      auto held = in_hand_.find(queued.key);
+      if (held != in_hand_.end() &&
+          (held->second == kNotStarted || now - held->second < lease_ms)) {
+        continue;  // ours already: waiting or running within its lease
+      }
       cancelled =
           cancelled_early_.erase({item.instance_id, item.execution_id, item.activity_id}) != 0;
     }
@@ -211,6 +233,10 @@ void ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
     ready.push_back(Ready{std::move(queued), fn});
   }
   if (ready.empty() || !mark_started(ready)) return;
+  {
+    std::lock_guard lock(running_mutex_);
+    for (const auto& entry : ready) in_hand_[entry.queued.key] = kNotStarted;
+  }
   std::lock_guard lock(signals_->mutex);
   for (auto& entry : ready) ready_.push_back(std::move(entry));
   signals_->workers_wake.notify_all();
@@ -264,6 +290,7 @@ void ActivityWorkers::run(const QueuedActivity& queued, const ActivityFn& fn) {
   if (signals_->cancel_activities->load()) {
     // Stopped by shutdown: what it returned is no outcome. The item stays in the store and
     // runs again under the next runtime (at least once).
+    forget(queued.key);
     services_.store->release_activities({queued.key});
     return;
   }
@@ -298,10 +325,20 @@ void ActivityWorkers::finish(const QueuedActivity& queued,
   batch.instance_id = queued.item.instance_id;
   batch.consumed_activities.push_back(queued.key);
   if (message) batch.messages.push_back(std::move(*message));
+  // Lifetime: the runtime flushes every commit (and so runs this callback) before it destroys
+  // the workers.
   services_.store->commit(
-      std::move(batch), [store = services_.store, key = queued.key](Result<void, Error> committed) {
-        if (!committed) store->release_activities({key});  // run it again: at least once
+      std::move(batch), [this, key = queued.key](Result<void, Error> committed) {
+        // Until the item is gone from the store, a hand-out of it (its lease may have run out
+        // meanwhile) is a copy to ignore.
+        forget(key);
+        if (!committed) services_.store->release_activities({key});  // run it again: at least once
       });
+}
+
+void ActivityWorkers::forget(const QueueKey& key) {
+  std::lock_guard lock(running_mutex_);
+  in_hand_.erase(key);
 }
 
 // An unregistered activity keeps its lease until a retry time that doubles each time; after

@@ -77,6 +77,7 @@ class ActivityWorkers {
   void defer(const QueuedActivity& queued);
   std::optional<TimestampMs> release_deferred(TimestampMs now);
   void finish(const QueuedActivity& queued, std::optional<OrchestratorMessage> message);
+  void forget(const QueueKey& key);
 
   Flag track(const ActivityWorkItem& item);
   void untrack(const std::string& instance_id, const Flag& flag);
@@ -91,7 +92,12 @@ class ActivityWorkers {
 
   std::mutex running_mutex_;
   std::unordered_multimap<std::string, Running> running_;  // by instance
-  std::set<ActivityKey> cancelled_early_;                  // cancelled before they were handed out
+  std::set<ActivityKey> cancelled_early_;                  // cancelled before they started
+  // The queued activities this runtime holds (ready or running), with the time each started
+  // (kNotStarted while ready). A lease that expires while an item waits or runs briefly hands
+  // it out again; that copy is ignored. Only an activity running longer than the lease is
+  // delivered again (it may hang).
+  std::map<QueueKey, TimestampMs> in_hand_;
 
   std::mutex deferred_mutex_;
   std::map<QueueKey, TimestampMs> deferred_;  // unregistered: leased until this retry time

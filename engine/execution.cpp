@@ -188,7 +188,11 @@ std::size_t Execution::schedule(OpKind kind, HistoryEvent wanted) {
     op.event_id = add_event(std::move(wanted));
     HistoryEvent& added = output_.events.back();
     if (kind == OpKind::SubOrchestration && added.instance.empty()) {
-      added.instance = fmt::format("{}::sub::{}", identity_.instance_id, op.event_id);
+      // Event ids restart in every execution: later executions add theirs to stay unique.
+      added.instance = identity_.execution_id == 1
+                           ? fmt::format("{}::sub::{}", identity_.instance_id, op.event_id)
+                           : fmt::format("{}::sub::{}.{}", identity_.instance_id,
+                                         identity_.execution_id, op.event_id);
     }
     if (kind == OpKind::SubOrchestration) op.name = added.instance;
     record_work(kind, added);
@@ -306,7 +310,7 @@ std::optional<Execution::Found> Execution::find_completion(std::size_t index) {
       return Found{event.event_id, DurableOutput{Kind::External, event.data}};
     }
     case OpKind::Retry:
-      return advance_retry(retries_.at(op.wait_index));
+      return advance_retry(retries_.at(op.wait_index), std::numeric_limits<std::uint64_t>::max());
     case OpKind::Detached:
       throw std::logic_error("a detached start has no result");
     case OpKind::Activity:
@@ -326,10 +330,13 @@ std::optional<Execution::Found> Execution::find_completion(std::size_t index) {
 // Moves a retried activity on as far as history allows: a failed attempt is followed by its
 // back-off timer, a fired back-off timer by the next attempt. Scheduling happens here, at an
 // await, so replay (awaiting at the same points and seeing the same turns) makes the same calls.
-std::optional<Execution::Found> Execution::advance_retry(Retry& retry) {
+// Only completions before event `before` (what another awaited call already won with) move it:
+// a retry that loses a select must not launch another attempt first.
+std::optional<Execution::Found> Execution::advance_retry(Retry& retry, std::uint64_t before) {
   while (!retry.result) {
     if (retry.pause) {
-      if (!find_completion(*retry.pause)) return std::nullopt;
+      auto fired = find_completion(*retry.pause);
+      if (!fired || fired->event_id >= before) return std::nullopt;
       retry.pause.reset();
       start_attempt(retry);
       continue;
@@ -337,6 +344,7 @@ std::optional<Execution::Found> Execution::advance_retry(Retry& retry) {
     auto done = find_completion(retry.activity);
     auto expired = retry.deadline ? find_completion(*retry.deadline) : std::nullopt;
     if (expired && (!done || expired->event_id < done->event_id)) {
+      if (expired->event_id >= before) return std::nullopt;
       cancel(retry.activity);
       retry.result = Found{
           expired->event_id,
@@ -345,7 +353,7 @@ std::optional<Execution::Found> Execution::advance_retry(Retry& retry) {
                                         retry.attempt, retry.policy.timeout->count()))}};
       break;
     }
-    if (!done) return std::nullopt;
+    if (!done || done->event_id >= before) return std::nullopt;
     if (done->output.result || retry.attempt >= retry.policy.max_attempts) {
       retry.result = std::move(done);
       break;
@@ -366,11 +374,22 @@ std::pair<std::size_t, DurableOutput> Execution::await_first(
     const std::vector<std::size_t>& indexes) {
   for (;;) {
     std::optional<std::pair<std::size_t, Found>> first;
-    for (std::size_t i = 0; i < indexes.size(); ++i) {
-      auto found = find_completion(indexes[i]);
+    auto consider = [&first](std::size_t i, std::optional<Found> found) {
       if (found && (!first || found->event_id < first->second.event_id)) {
         first.emplace(i, std::move(*found));
       }
+    };
+    // Plain calls first: retried activities then advance only on completions that come
+    // before the best one found so far.
+    for (std::size_t i = 0; i < indexes.size(); ++i) {
+      if (ops_.at(indexes[i]).kind != OpKind::Retry) consider(i, find_completion(indexes[i]));
+    }
+    for (std::size_t i = 0; i < indexes.size(); ++i) {
+      const Op& op = ops_.at(indexes[i]);
+      if (op.kind != OpKind::Retry) continue;
+      const std::uint64_t before =
+          first ? first->second.event_id : std::numeric_limits<std::uint64_t>::max();
+      consider(i, advance_retry(retries_.at(op.wait_index), before));
     }
     if (first) return {first->first, std::move(first->second.output)};
     advance();

@@ -191,7 +191,7 @@ class Execution {
   void throw_if_ending() const;
   [[noreturn]] void diverged(std::string message);
   std::optional<Found> find_completion(std::size_t index);
-  std::optional<Found> advance_retry(Retry& retry);
+  std::optional<Found> advance_retry(Retry& retry, std::uint64_t before);
   void start_attempt(Retry& retry);
   void cancel(std::size_t index);
   bool settled(std::uint64_t event_id) const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include <boost/fiber/future.hpp>
 
@@ -86,15 +87,43 @@ std::vector<QueuedMessage> Instance::take_queued(bool wait) {
   return queued;
 }
 
-// From here on the messages count as consumed: the next commit deletes them.
+// From here on the messages count as consumed: the next commit deletes them. Child starts
+// meant for another instance of this id are answered here, wherever they arrive.
 std::vector<OrchestratorMessage> Instance::hand_over(std::vector<QueuedMessage> queued) {
   std::vector<OrchestratorMessage> messages;
   messages.reserve(queued.size());
   for (auto& entry : queued) {
     consumed_.push_back(entry.key);
-    messages.push_back(std::move(entry.message));
+    if (is_foreign_start(entry.message)) {
+      refuse_start(entry.message);
+    } else {
+      messages.push_back(std::move(entry.message));
+    }
   }
   return messages;
+}
+
+// A child start whose parent does not own this row: the id was in use before (by another
+// instance, or the parent itself).
+bool Instance::is_foreign_start(const OrchestratorMessage& m) const {
+  return m.kind == MessageKind::StartOrchestration && !m.parent_id.empty() &&
+         (m.parent_id != row_.parent_id || m.source_id != row_.parent_event_id ||
+          m.parent_execution_id != row_.parent_execution_id);
+}
+
+// The parent's future fails instead of waiting forever, and this instance is left alone.
+void Instance::refuse_start(const OrchestratorMessage& start) {
+  services_.logger.log(LogLevel::Warn, "instance '{}' refuses a start as a child of '{}'", id_,
+                       start.parent_id);
+  OrchestratorMessage reply;
+  reply.instance_id = start.parent_id;
+  reply.execution_id = start.parent_execution_id;
+  reply.kind = MessageKind::SubOrchestrationFailed;
+  reply.source_id = start.source_id;
+  reply.visible_at = now();
+  reply.name = "OrchestrationFailed";
+  reply.data = "sub-orchestration id '" + id_ + "' is already in use";
+  step_.messages.push_back(std::move(reply));
 }
 
 // More messages in the inbox join the current step; only an empty inbox ends it, so a burst
@@ -214,11 +243,6 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
   }
   row_ = std::move(*row);
   row_stored_ = true;
-  refuse_foreign_starts(first);
-  if (first.empty()) {
-    commit_step();
-    return false;
-  }
   if (row_.state != InstanceState::Running) {
     hand_over(std::move(first));  // stale messages for a finished instance
     commit_step();
@@ -233,37 +257,10 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
   return true;
 }
 
-// A child start whose parent does not own this row (the id was in use before): the parent's
-// future fails instead of waiting forever, and this instance is left alone.
-void Instance::refuse_foreign_starts(std::vector<QueuedMessage>& first) {
-  auto foreign = [this](const QueuedMessage& q) {
-    const OrchestratorMessage& m = q.message;
-    return m.kind == MessageKind::StartOrchestration && !m.parent_id.empty() &&
-           (m.parent_id != row_.parent_id || m.source_id != row_.parent_event_id ||
-            m.parent_execution_id != row_.parent_execution_id);
-  };
-  auto refused = std::stable_partition(first.begin(), first.end(), std::not_fn(foreign));
-  if (refused == first.end()) return;
-  std::vector<QueuedMessage> taken(std::make_move_iterator(refused),
-                                   std::make_move_iterator(first.end()));
-  first.erase(refused, first.end());
-  for (auto& start : hand_over(std::move(taken))) {
-    services_.logger.log(LogLevel::Warn, "instance '{}' refuses a start as a child of '{}'", id_,
-                         start.parent_id);
-    OrchestratorMessage reply;
-    reply.instance_id = start.parent_id;
-    reply.execution_id = start.parent_execution_id;
-    reply.kind = MessageKind::SubOrchestrationFailed;
-    reply.source_id = start.source_id;
-    reply.visible_at = now();
-    reply.name = "OrchestrationFailed";
-    reply.data = "sub-orchestration id '" + id_ + "' is already in use";
-    step_.messages.push_back(std::move(reply));
-  }
-}
-
 bool Instance::start_new(std::vector<QueuedMessage>& first) {
-  auto is_start = [](const auto& q) { return q.message.kind == MessageKind::StartOrchestration; };
+  auto is_start = [this](const QueuedMessage& q) {
+    return q.message.kind == MessageKind::StartOrchestration && !is_foreign_start(q.message);
+  };
   auto start = std::find_if(first.begin(), first.end(), is_start);
   while (start == first.end()) {  // a message overtook the start (clock skew): wait for it
     auto more = take_queued(true);
@@ -425,18 +422,25 @@ void Instance::continue_as_new() {
 void Instance::finish_failed(ErrorDetails details) {
   services_.logger.log(LogLevel::Warn, "instance '{}' failed: {}", id_, details.display_message());
   execution_->fail(details);
-  const bool cancelled = details.kind() == "Cancelled";
-  const bool abandon_work = execution_->stop_reason() || details.kind() == "Nondeterminism";
+  const bool stopped = execution_->stop_reason().has_value();  // cancel, poison, unregistered
+  const bool abandon_work = stopped || details.kind() == "Nondeterminism";
   row_.state = InstanceState::Failed;
   row_.error = std::move(details);
   row_dirty_ = true;
   add_output(execution_->take_output());
+  std::set<std::string> unstarted;  // children and detached instances of this very step
   if (abandon_work) {  // work scheduled in this step must not start for a stopped instance
+    for (const auto& row : step_.created_instances) unstarted.insert(row.instance_id);
     step_.activities.clear();
-    step_.messages.clear();
+    step_.created_instances.clear();
+    std::erase_if(step_.messages, [&](const OrchestratorMessage& m) {
+      // What stays: the cancels of children dropped in this step (and started before it).
+      return m.kind != MessageKind::CancelRequested || unstarted.contains(m.instance_id);
+    });
   }
-  if (cancelled) {  // the cancel cascades to the children still running
+  if (stopped) {  // the stop cascades to the children still running
     for (auto& child : execution_->open_children()) {
+      if (unstarted.contains(child)) continue;
       OrchestratorMessage cancel;
       cancel.instance_id = std::move(child);
       cancel.kind = MessageKind::CancelRequested;
@@ -448,7 +452,7 @@ void Instance::finish_failed(ErrorDetails details) {
   notify_parent(MessageKind::SubOrchestrationFailed, std::string(row_.error.kind()),
                 row_.error.display_message());
   commit_step();
-  if (cancelled && services_.cancel_activities_of) services_.cancel_activities_of(id_);
+  if (stopped && services_.cancel_activities_of) services_.cancel_activities_of(id_);
 }
 
 }  // namespace duroxide::engine

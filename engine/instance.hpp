@@ -67,7 +67,8 @@ class Instance final : public ExecutionHost {
   void commit_step();                             // Suspends.
   bool begin(std::vector<QueuedMessage>& first);  // Suspends.
   bool start_new(std::vector<QueuedMessage>& first);
-  void refuse_foreign_starts(std::vector<QueuedMessage>& first);
+  bool is_foreign_start(const OrchestratorMessage& message) const;
+  void refuse_start(const OrchestratorMessage& start);
   const OrchestrationFn* resolve_function();
   void run_function(const OrchestrationFn* fn);  // Suspends.
   void finish(Result<std::string> result);

@@ -145,4 +145,79 @@ TEST_SUITE("engine.retry") {
     REQUIRE(status.is_completed());
     CHECK(status.output() == "ok;ok;");
   }
+
+  TEST_CASE("a retry that loses a select launches no further attempt") {
+    auto activities =
+        ActivityRegistry::builder()
+            .register_activity("SlowFail",
+                               [](ActivityContext&, std::string) -> Result<std::string> {
+                                 std::this_thread::sleep_for(150ms);
+                                 return Err("no");
+                               })
+            .register_activity("Sleep",
+                               [](ActivityContext&, std::string) {
+                                 std::this_thread::sleep_for(400ms);
+                                 return std::string("slept");
+                               })
+            .build();
+    auto registry = OrchestrationRegistry::builder()
+                        .register_orchestration(
+                            "Race",
+                            [](OrchestrationContext& ctx, std::string) {
+                              auto retried = ctx.schedule_activity_with_retry(
+                                  "SlowFail", "", RetryPolicy(5).with_backoff(Backoff::none()));
+                              auto timer = ctx.schedule_timer(50ms);
+                              // Both complete (the timer first) while the code waits here.
+                              ctx.schedule_activity("Sleep", "").into_activity().value();
+                              auto [winner, output] =
+                                  ctx.select2(std::move(retried), std::move(timer));
+                              return std::to_string(winner);
+                            })
+                        .build();
+    Harness h(activities, registry);
+    auto status = h.run("race", "Race", "");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "1");
+    const auto history = h.store()->read_history("race", 1).value();
+    std::size_t attempts = 0;
+    for (const auto& event : history) {
+      attempts += event.kind == EventKind::ActivityScheduled && event.name == "SlowFail";
+    }
+    CHECK(attempts == 1);
+  }
+
+  TEST_CASE("activities waiting behind others are not delivered twice when the lease runs") {
+    static std::atomic<int> runs{0};
+    static std::atomic<int> later_attempts{0};
+    runs = 0;
+    later_attempts = 0;
+    auto activities = ActivityRegistry::builder()
+                          .register_activity("Work",
+                                             [](ActivityContext& ctx, std::string) {
+                                               ++runs;
+                                               if (ctx.attempt() > 1) ++later_attempts;
+                                               std::this_thread::sleep_for(700ms);
+                                               return std::string("done");
+                                             })
+                          .build();
+    auto registry = OrchestrationRegistry::builder()
+                        .register_orchestration(
+                            "Three",
+                            [](OrchestrationContext& ctx, std::string) {
+                              std::vector<DurableFuture> work;
+                              for (int i = 0; i < 3; ++i) {
+                                work.push_back(ctx.schedule_activity("Work", std::to_string(i)));
+                              }
+                              ctx.join(std::move(work));
+                              return std::string("ok");
+                            })
+                        .build();
+    RuntimeOptions options = testlib::quiet_options();
+    options.activity_workers = 1;
+    options.activity_lease = 1000ms;
+    Harness h(activities, registry, options);
+    REQUIRE(h.run("three", "Three", "").is_completed());
+    CHECK(runs == 3);
+    CHECK(later_attempts == 0);
+  }
 }

@@ -278,4 +278,69 @@ TEST_SUITE("engine.sub_orchestration") {
     h.client().raise_event("visible", "Go", "done").value();
     CHECK(h.wait("p").output() == "done");
   }
+
+  TEST_CASE("children of later executions get ids of their own after continue_as_new") {
+    auto registry =
+        children()
+            .register_orchestration(
+                "Eternal",
+                [](OrchestrationContext& ctx, std::string gen) -> Result<std::string> {
+                  auto out =
+                      ctx.schedule_sub_orchestration("Child", "g" + gen).into_sub_orchestration();
+                  if (!out) return Err("gen " + gen + ": " + out.error());
+                  if (gen == "3") return out.value();
+                  return ctx.continue_as_new(std::to_string(std::stoi(gen) + 1));
+                })
+            .build();
+    Harness h(activities(), registry);
+    auto status = h.run("e", "Eternal", "1");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "G3");
+    CHECK(h.store()->read_instance("e::sub::2").value().output == "G1");
+    CHECK(h.store()->read_instance("e::sub::3.2").value().output == "G3");
+  }
+
+  TEST_CASE("a child id naming a loaded instance or the parent itself fails the future") {
+    auto registry = children()
+                        .register_orchestration(
+                            "Parent",
+                            [](OrchestrationContext& ctx, std::string target) {
+                              auto r = ctx.schedule_sub_orchestration_with_id("Child", target, "x")
+                                           .into_sub_orchestration();
+                              return r ? "ran " + r.value() : "refused: " + r.error();
+                            })
+                        .build();
+    Harness h(activities(), registry);
+    h.client().start_orchestration("hot", "WaitingChild", "").value();
+    wait_until_exists(h, "hot");
+    std::this_thread::sleep_for(100ms);  // parked on its wait
+    CHECK(h.run("p1", "Parent", "hot").output() ==
+          "refused: sub-orchestration id 'hot' is already in use");
+    CHECK(h.run("self", "Parent", "self").output() ==
+          "refused: sub-orchestration id 'self' is already in use");
+    h.client().raise_event("hot", "Go", "still mine").value();
+    CHECK(h.wait("hot").output() == "still mine");
+  }
+
+  TEST_CASE("a cancel in the step that starts a child starts no child") {
+    auto registry =
+        children()
+            .register_orchestration(
+                "Parent",
+                [](OrchestrationContext& ctx, std::string) {
+                  return ctx.schedule_sub_orchestration_with_id("WaitingChild", "c3", "")
+                      .into_sub_orchestration();
+                })
+            .build();
+    Harness h(activities(), registry);
+    h.stop();
+    h.client().start_orchestration("p3", "Parent", "").value();
+    h.client().cancel_instance("p3", "user").value();
+    h.start();
+    auto status = h.wait("p3");
+    REQUIRE(status.is_failed());
+    CHECK(status.details().display_message() == "canceled: user");
+    std::this_thread::sleep_for(200ms);
+    CHECK(h.store()->read_instance("c3").error().code == ErrorCode::NotFound);
+  }
 }

@@ -119,7 +119,8 @@ class OrchestrationContext {
   DurableFuture schedule_wait(std::string_view event_name);
 
   /// Starts orchestration `name` (its latest version) as a child with id
-  /// "{instance_id()}::sub::{event id}" and `input`. The child's output or failure completes
+  /// "{instance_id()}::sub::{event id}" ("{instance_id()}::sub::{execution}.{event id}" after a
+  /// continue_as_new) and `input`. The child's output or failure completes
   /// the future; a failed, cancelled or poisoned child fails only this future. Cancelling this
   /// instance cancels its running children with the reason "parent canceled".
   DurableFuture schedule_sub_orchestration(std::string_view name, std::string input);
