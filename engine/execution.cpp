@@ -169,10 +169,24 @@ void Execution::throw_if_ending() const {
   if (stop_) throw StopRequested{*stop_};
 }
 
+// Stops the execution once its history holds the most events allowed.
+void Execution::check_history_limit() {
+  const std::uint64_t limit = host_.max_history_events();
+  if (next_event_id_ <= limit || stop_) return;
+  stop_.emplace(ErrorCategory::Application, "HistoryLimitExceeded",
+                fmt::format("execution {} of instance '{}' reached the limit of {} history events "
+                            "(RuntimeOptions::max_history_events); an orchestration that runs "
+                            "this long should call continue_as_new to start over with fresh "
+                            "history",
+                            identity_.execution_id, identity_.instance_id, limit));
+  throw StopRequested{*stop_};
+}
+
 // Binds the call at the next position to its recorded event, or records it (with the work it
 // implies) when history has no more scheduled calls.
 std::size_t Execution::schedule(OpKind kind, HistoryEvent wanted) {
   throw_if_ending();
+  check_history_limit();
   const std::size_t position = ops_.size();
   Op op{kind, 0, 0, kind == OpKind::Wait ? wanted.name : std::string()};
   if (const HistoryEvent* recorded = next_recorded_schedule()) {
@@ -511,6 +525,7 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
     apply(output_.events.back());
   }
   if (stop_) throw StopRequested{*stop_};
+  check_history_limit();
   return true;
 }
 

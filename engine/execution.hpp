@@ -62,6 +62,8 @@ class ExecutionHost {
   /// Returns: the wall clock, for the timestamp of a new turn.
   virtual TimestampMs now() const = 0;
   virtual const Logger& logger() const = 0;
+  /// Returns: the most events an execution may record (RuntimeOptions::max_history_events).
+  virtual std::uint64_t max_history_events() const { return UINT64_MAX; }
 
  protected:
   ~ExecutionHost() = default;
@@ -189,6 +191,7 @@ class Execution {
   void check_match(std::size_t position, const HistoryEvent& recorded, const HistoryEvent& wanted);
   void check_history_consumed();
   void throw_if_ending() const;
+  void check_history_limit();
   [[noreturn]] void diverged(std::string message);
   std::optional<Found> find_completion(std::size_t index);
   std::optional<Found> advance_retry(Retry& retry, std::uint64_t before);

@@ -59,6 +59,7 @@ class Instance final : public ExecutionHost {
   std::vector<OrchestratorMessage> next_messages(StepOutput output) override;  // Suspends.
   TimestampMs now() const override;
   const Logger& logger() const override { return services_.logger; }
+  std::uint64_t max_history_events() const override { return services_.options.max_history_events; }
 
   [[noreturn]] void unwind();
   void execute();                                     // Suspends.

@@ -86,6 +86,9 @@ Result<void, Error> validate(const RuntimeOptions& options) {
   if (options.activity_lease < std::chrono::seconds(1)) {
     return invalid("RuntimeOptions::activity_lease is shorter than 1 s");
   }
+  if (options.max_history_events < 16) {
+    return invalid("RuntimeOptions::max_history_events is below 16");
+  }
   if (options.fiber_stack_size < 16 * 1024) {
     return invalid("RuntimeOptions::fiber_stack_size is below 16 KiB");
   }

@@ -121,4 +121,45 @@ TEST_SUITE("engine.continue_as_new") {
     REQUIRE(status.is_completed());
     CHECK(status.output() == "kept");
   }
+
+  TEST_CASE("a loop without continue_as_new stops at the history limit; with it, it runs on") {
+    auto registry =
+        OrchestrationRegistry::builder()
+            .register_orchestration(
+                "Forever",
+                [](OrchestrationContext& ctx, std::string) {
+                  for (int i = 0;; ++i) {
+                    ctx.schedule_activity("Echo", std::to_string(i)).into_activity();
+                  }
+                  return std::string("unreachable");
+                })
+            .register_orchestration("Chunked",
+                                    [](OrchestrationContext& ctx, std::string round) {
+                                      for (int i = 0; i < 10; ++i) {
+                                        ctx.schedule_activity("Echo", round).into_activity();
+                                      }
+                                      if (round == "5") return std::string("done");
+                                      ctx.continue_as_new(std::to_string(std::stoi(round) + 1));
+                                      return std::string();
+                                    })
+            .build();
+    auto activities =
+        ActivityRegistry::builder()
+            .register_activity("Echo", [](ActivityContext&, std::string in) { return in; })
+            .build();
+    RuntimeOptions options = testlib::quiet_options();
+    options.max_history_events = 40;
+    Harness h(activities, registry, options);
+    auto forever = h.run("forever", "Forever", "");
+    REQUIRE(forever.is_failed());
+    CHECK(forever.details().category() == ErrorCategory::Application);
+    CHECK(forever.details().kind() == "HistoryLimitExceeded");
+    CHECK(forever.details().message().find("continue_as_new") != std::string::npos);
+    const auto history = h.store()->read_history("forever", 1).value();
+    CHECK(history.size() <= 44);  // the limit, the call that hit it, and the failure
+    CHECK(history.back().kind == EventKind::OrchestrationFailed);
+    auto chunked = h.run("chunked", "Chunked", "1");
+    REQUIRE(chunked.is_completed());
+    CHECK(chunked.output() == "done");
+  }
 }

@@ -43,6 +43,12 @@ struct RuntimeOptions {
   /// instance then fails with category Poison, kind "Poison". Each start is made durable
   /// before the activity runs, so crashes count too. 0 counts as 1.
   std::uint32_t max_attempts = 10;
+  /// The most events one execution's history may hold. An execution that reaches it fails
+  /// with category Application, kind "HistoryLimitExceeded" (its history stays readable), at
+  /// its next scheduled call or delivered message: an orchestration that loops forever should
+  /// call continue_as_new to start over with fresh history. Replay cost grows with history,
+  /// which is why it is bounded.
+  std::uint64_t max_history_events = 50'000;
   /// How often an instance whose orchestration (or pinned version) is not registered, or an
   /// activity whose name is not registered, is retried before the instance fails as
   /// UnregisteredOrchestration / MissingVersion / UnregisteredActivity (category
