@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <duroxide/client.hpp>
+
 #include "engine/clock.hpp"
 
 namespace duroxide::engine {
@@ -287,6 +289,12 @@ void ActivityWorkers::run(const QueuedActivity& queued, const ActivityFn& fn) {
     result = Err(std::string("activity threw an unknown exception"));
   }
   untrack(item.instance_id, cancelled);
+  const std::size_t size = result ? result.value().size() : result.error().size();
+  if (size > kMaxPayloadBytes) {  // the store would refuse it; the orchestration learns why
+    result =
+        Err(fmt::format("activity '{}' returned {} {} bytes, over the limit of {} bytes", item.name,
+                        result ? "an output of" : "an error of", size, kMaxPayloadBytes));
+  }
   if (signals_->cancel_activities->load()) {
     // Stopped by shutdown: what it returned is no outcome. The item stays in the store and
     // runs again under the next runtime (at least once).

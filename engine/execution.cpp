@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <duroxide/client.hpp>
+
 namespace duroxide::engine {
 namespace {
 
@@ -182,11 +184,31 @@ void Execution::check_history_limit() {
   throw StopRequested{*stop_};
 }
 
+namespace {
+// The limits of <duroxide/client.hpp> hold for what orchestration code sends out too; a call
+// over them fails the orchestration (as Panicked) with this message instead of a commit that
+// the store refuses.
+void check_limits(const HistoryEvent& wanted) {
+  auto refuse = [&](const char* what, std::size_t size, std::size_t limit) {
+    throw std::invalid_argument(fmt::format("{} of {} bytes exceeds the limit of {} bytes in {}",
+                                            what, size, limit, describe(wanted)));
+  };
+  if (wanted.name.size() > kMaxNameBytes) refuse("a name", wanted.name.size(), kMaxNameBytes);
+  if (wanted.data.size() > kMaxPayloadBytes) {
+    refuse("an input", wanted.data.size(), kMaxPayloadBytes);
+  }
+  if (wanted.instance.size() > kMaxInstanceIdBytes) {
+    refuse("an instance id", wanted.instance.size(), kMaxInstanceIdBytes);
+  }
+}
+}  // namespace
+
 // Binds the call at the next position to its recorded event, or records it (with the work it
 // implies) when history has no more scheduled calls.
 std::size_t Execution::schedule(OpKind kind, HistoryEvent wanted) {
   throw_if_ending();
   check_history_limit();
+  check_limits(wanted);
   const std::size_t position = ops_.size();
   Op op{kind, 0, 0, kind == OpKind::Wait ? wanted.name : std::string()};
   if (const HistoryEvent* recorded = next_recorded_schedule()) {
@@ -199,15 +221,16 @@ std::size_t Execution::schedule(OpKind kind, HistoryEvent wanted) {
                            position + 1, describe(wanted)));
     }
     replaying_ = false;
-    op.event_id = add_event(std::move(wanted));
-    HistoryEvent& added = output_.events.back();
-    if (kind == OpKind::SubOrchestration && added.instance.empty()) {
+    if (kind == OpKind::SubOrchestration && wanted.instance.empty()) {
       // Event ids restart in every execution: later executions add theirs to stay unique.
-      added.instance = identity_.execution_id == 1
-                           ? fmt::format("{}::sub::{}", identity_.instance_id, op.event_id)
-                           : fmt::format("{}::sub::{}.{}", identity_.instance_id,
-                                         identity_.execution_id, op.event_id);
+      wanted.instance = identity_.execution_id == 1
+                            ? fmt::format("{}::sub::{}", identity_.instance_id, next_event_id_)
+                            : fmt::format("{}::sub::{}.{}", identity_.instance_id,
+                                          identity_.execution_id, next_event_id_);
+      check_limits(wanted);  // a derived id may be over the limit
     }
+    op.event_id = add_event(std::move(wanted));
+    const HistoryEvent& added = output_.events.back();
     if (kind == OpKind::SubOrchestration) op.name = added.instance;
     record_work(kind, added);
   }

@@ -8,6 +8,8 @@
 
 #include <boost/fiber/future.hpp>
 
+#include <duroxide/client.hpp>
+
 #include "engine/clock.hpp"
 #include "engine/shard.hpp"
 
@@ -351,6 +353,13 @@ void Instance::finish(Result<std::string> result) {
   }
   if (!result) {
     finish_failed(ErrorDetails(ErrorCategory::Application, "OrchestrationFailed", result.error()));
+    return;
+  }
+  if (result.value().size() > kMaxPayloadBytes) {
+    finish_failed(ErrorDetails(ErrorCategory::Application, "OrchestrationFailed",
+                               "output of " + std::to_string(result.value().size()) +
+                                   " bytes is over the limit of " +
+                                   std::to_string(kMaxPayloadBytes) + " bytes"));
     return;
   }
   try {

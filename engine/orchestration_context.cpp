@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <duroxide/client.hpp>
+
 #include "engine/execution.hpp"
 
 namespace duroxide {
@@ -188,6 +190,11 @@ Result<std::string> OrchestrationContext::continue_as_new(std::string input) {
 }
 
 void OrchestrationContext::set_custom_status(std::string status) {
+  if (status.size() > kMaxPayloadBytes) {
+    throw std::invalid_argument(
+        fmt::format("custom status of {} bytes is over the limit of {} bytes", status.size(),
+                    kMaxPayloadBytes));
+  }
   execution_.set_custom_status(std::move(status));
 }
 

@@ -95,4 +95,46 @@ TEST_SUITE("api.errors") {
     };
     CHECK_THROWS_AS(versions(), std::invalid_argument);
   }
+
+  TEST_CASE("orchestration code over the size limits fails with a clear message") {
+    auto activities = ActivityRegistry::builder()
+                          .register_activity("Huge",
+                                             [](ActivityContext&, std::string) {
+                                               return std::string(kMaxPayloadBytes + 1, 'x');
+                                             })
+                          .build();
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration(
+                "LongName",
+                [](OrchestrationContext& ctx, std::string) {
+                  return ctx.schedule_activity(std::string(kMaxNameBytes + 1, 'n'), "")
+                      .into_activity();
+                })
+            .register_orchestration("HugeResult",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      auto r = ctx.schedule_activity("Huge", "").into_activity();
+                                      return r ? std::string("unexpected") : r.error();
+                                    })
+            .register_orchestration(
+                "Nest",
+                [](OrchestrationContext& ctx, std::string) -> Result<std::string> {
+                  // Each level adds "::sub::2" to the id, until the derived id is too long.
+                  auto r = ctx.schedule_sub_orchestration("Nest", "").into_sub_orchestration();
+                  if (!r) return Err(r.error());
+                  return r;
+                })
+            .build();
+    Harness h(activities, orchestrations);
+    auto long_name = h.run("long", "LongName", "");
+    REQUIRE(long_name.is_failed());
+    CHECK(long_name.details().kind() == "Panicked");
+    CHECK(long_name.details().message().find("exceeds the limit") != std::string::npos);
+    auto huge = h.run("huge", "HugeResult", "");
+    REQUIRE(huge.is_completed());
+    CHECK(huge.output().find("over the limit") != std::string::npos);
+    auto nest = h.run(std::string(200, 'p'), "Nest", "");
+    REQUIRE(nest.is_failed());
+    CHECK(nest.details().message().find("instance id") != std::string::npos);
+  }
 }
