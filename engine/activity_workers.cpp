@@ -307,7 +307,7 @@ void ActivityWorkers::run(const QueuedActivity& queued, const ActivityFn& fn) {
   completion.execution_id = item.execution_id;
   completion.kind = result ? MessageKind::ActivityCompleted : MessageKind::ActivityFailed;
   completion.source_id = item.activity_id;
-  completion.visible_at = wall_now_ms();
+  completion.visible_at = services_.now();
   completion.data = result ? std::move(result).value() : result.error();
   finish(queued, std::move(completion));
 }
@@ -320,7 +320,7 @@ void ActivityWorkers::give_up(const QueuedActivity& queued, const char* kind, st
   message.execution_id = queued.item.execution_id;
   message.kind = MessageKind::ActivityAbandoned;
   message.source_id = queued.item.activity_id;
-  message.visible_at = wall_now_ms();
+  message.visible_at = services_.now();
   message.name = kind;
   message.data = std::move(why);
   finish(queued, std::move(message));

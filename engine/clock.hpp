@@ -23,10 +23,10 @@ typename Clock::time_point saturating_deadline(std::chrono::milliseconds wait,
   return Clock::now() + std::chrono::duration_cast<typename Clock::duration>(std::min(wait, cap));
 }
 
-/// Returns: the steady-clock instant at which the wall clock reads `at`, at most `cap` away.
-inline std::chrono::steady_clock::time_point steady_deadline(TimestampMs at,
+/// Returns: the steady-clock instant at which a clock that reads `now` reads `at`, at most `cap`
+/// away.
+inline std::chrono::steady_clock::time_point steady_deadline(TimestampMs at, TimestampMs now,
                                                              std::chrono::milliseconds cap) {
-  const TimestampMs now = wall_now_ms();
   const auto wait = at <= now ? std::chrono::milliseconds(0)
                               : std::chrono::milliseconds(at) - std::chrono::milliseconds(now);
   return saturating_deadline<std::chrono::steady_clock>(wait, cap);

@@ -47,7 +47,7 @@ void Dispatcher::main() {
 
 bool Dispatcher::dispatch_once() {
   const std::size_t max = services_.options.dispatch_batch;
-  auto fetched = services_.store->fetch_messages(wall_now_ms(), max);
+  auto fetched = services_.store->fetch_messages(services_.now(), max);
   if (!fetched) {
     services_.logger.log(LogLevel::Error, "fetching messages failed: {}",
                          fetched.error().to_string());
@@ -71,7 +71,7 @@ bool Dispatcher::dispatch_once() {
 void Dispatcher::sleep_until_work() {
   auto deadline = std::chrono::steady_clock::now() + kLongestSleep;
   if (auto due = services_.store->next_message_due()) {
-    deadline = std::min(deadline, steady_deadline(*due, kLongestSleep));
+    deadline = std::min(deadline, steady_deadline(*due, services_.now(), kLongestSleep));
   }
   std::unique_lock lock(signals_->mutex);
   signals_->dispatcher_wake.wait_until(

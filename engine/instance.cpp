@@ -69,7 +69,7 @@ void Instance::unwind() {
   throw Unwind{};
 }
 
-TimestampMs Instance::now() const { return wall_now_ms(); }
+TimestampMs Instance::now() const { return services_.now(); }
 
 // Takes the inbox, waiting (parked) for messages if `wait` and there are none. Suspends.
 std::vector<QueuedMessage> Instance::take_queued(bool wait) {

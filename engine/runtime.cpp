@@ -35,6 +35,13 @@ class Runtime::Impl {
     claimed_ = true;
     subscription_ = services_.store->subscribe(
         [signals = signals_](const ChangeNotice& notice) { signals->on_change(notice); });
+    if (services_.options.clock) {  // an advance may make timers due: the dispatcher looks
+      clock_subscription_ = services_.options.clock->subscribe([signals = signals_] {
+        ChangeNotice notice;
+        notice.messages = true;
+        signals->on_change(notice);
+      });
+    }
     const auto& options = services_.options;
     const std::size_t count = std::max<std::size_t>(options.orchestration_threads, 1);
     const std::size_t parked_per_shard = (options.max_parked_instances + count - 1) / count;
@@ -58,6 +65,7 @@ class Runtime::Impl {
     for (auto& shard : shards_) shard->stop();
     if (workers_) workers_->stop(grace);
     services_.store->unsubscribe(subscription_);
+    if (services_.options.clock) services_.options.clock->unsubscribe(clock_subscription_);
     (void)services_.store->commit_sync(WriteBatch{});  // every earlier callback has run
     services_.store->release_dispatch();
     dispatcher_.reset();
@@ -70,6 +78,7 @@ class Runtime::Impl {
   engine::Services services_;
   std::shared_ptr<engine::Signals> signals_ = std::make_shared<engine::Signals>();
   std::uint64_t subscription_ = 0;
+  std::uint64_t clock_subscription_ = 0;
   std::vector<std::unique_ptr<engine::Shard>> shards_;
   std::unique_ptr<engine::Dispatcher> dispatcher_;
   std::unique_ptr<engine::ActivityWorkers> workers_;

@@ -11,6 +11,7 @@
 #include <duroxide/registry.hpp>
 #include <duroxide/runtime.hpp>
 
+#include "engine/clock.hpp"
 #include "engine/logger.hpp"
 
 namespace duroxide::engine {
@@ -28,6 +29,10 @@ struct Services {
   std::function<void(const std::string& instance_id, std::uint64_t execution_id,
                      std::uint64_t activity_id)>
       cancel_activity;
+
+  /// Returns: orchestration time (RuntimeOptions::clock, else the system clock), in which
+  /// turns, timers and the messages the runtime sends are stamped.
+  TimestampMs now() const { return options.clock ? options.clock->now() : wall_now_ms(); }
 };
 
 }  // namespace duroxide::engine

@@ -10,5 +10,7 @@
 #include <duroxide/provider.hpp>
 #include <duroxide/registry.hpp>
 #include <duroxide/result.hpp>
+#include <duroxide/retry.hpp>
 #include <duroxide/runtime.hpp>
 #include <duroxide/status.hpp>
+#include <duroxide/virtual_clock.hpp>

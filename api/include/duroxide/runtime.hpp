@@ -15,6 +15,7 @@
 #include <duroxide/provider.hpp>
 #include <duroxide/registry.hpp>
 #include <duroxide/result.hpp>
+#include <duroxide/virtual_clock.hpp>
 
 namespace duroxide {
 
@@ -49,6 +50,9 @@ struct RuntimeOptions {
   /// call continue_as_new to start over with fresh history. Replay cost grows with history,
   /// which is why it is bounded.
   std::uint64_t max_history_events = 50'000;
+  /// The clock of orchestration time (turn times, timers); nullptr: the system clock. Tests
+  /// give a VirtualClock and advance it instead of waiting for timers and back-offs.
+  std::shared_ptr<VirtualClock> clock;
   /// How often an instance whose orchestration (or pinned version) is not registered, or an
   /// activity whose name is not registered, is retried before the instance fails as
   /// UnregisteredOrchestration / MissingVersion / UnregisteredActivity (category
