@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds if needed and runs every test suite, then the suites again under AddressSanitizer and
 # UndefinedBehaviorSanitizer; ends with the line "N passed, M failed" over both runs.
-# DUROXIDE_SANITIZE=0 skips the sanitizer run.
+# Then the libFuzzer run of the record decoders (scripts/fuzz.sh).
+# DUROXIDE_SANITIZE=0 skips the sanitizer run, DUROXIDE_FUZZ=0 the fuzz run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -29,6 +30,12 @@ if [ "${DUROXIDE_SANITIZE:-1}" != 0 ]; then
     echo "sanitizer build failed"
     status=1
   fi
+fi
+
+if [ "${DUROXIDE_FUZZ:-1}" != 0 ]; then
+  fuzz_build=${FUZZ_BUILD_DIR:-build-fuzz}
+  FUZZ_BUILD_DIR=$fuzz_build scripts/fuzz.sh || status=1
+  [ -f "$fuzz_build/meson-logs/testlog.json" ] && logs+=("$fuzz_build/meson-logs/testlog.json")
 fi
 
 python3 scripts/count_results.py "${logs[@]}" || status=1
