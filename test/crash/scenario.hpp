@@ -70,15 +70,15 @@ inline void close_run_log() {
 /// a line written survives a SIGKILL of the process an instant later.
 inline void record_run(const ActivityContext& ctx) {
   const std::string line = ctx.instance_id() + " " + std::to_string(ctx.execution_id()) + " " +
-                           std::to_string(ctx.activity_id()) + " " +
-                           std::to_string(ctx.attempt()) + " " + ctx.activity_name() + "\n";
+                           std::to_string(ctx.activity_id()) + " " + std::to_string(ctx.attempt()) +
+                           " " + ctx.activity_name() + "\n";
   if (run_log_fd() >= 0 && ::write(run_log_fd(), line.data(), line.size()) < 0) std::abort();
 }
 
 // ---- activities ----------------------------------------------------------------------------
 
 /// Keeps an activity in flight long enough for kills to land inside some of them.
-inline void busy() { std::this_thread::sleep_for(std::chrono::microseconds(500)); }
+inline void busy() { std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
 
 inline std::string step(const std::string& in) { return in + "+"; }
 
