@@ -24,6 +24,11 @@ constexpr TimestampMs kUnregisteredMaxWaitMs = 30'000;
 
 constexpr TimestampMs kNotStarted = std::numeric_limits<TimestampMs>::max();
 
+// After a start record fails to commit, the intake waits this long before it leases again;
+// each further failure in a row doubles the wait.
+constexpr std::chrono::milliseconds kFirstIntakePause{10};
+constexpr std::chrono::milliseconds kMaxIntakePause{1000};
+
 }  // namespace
 
 ActivityWorkers::ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals)
@@ -69,7 +74,7 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
     for (const auto& [key, until] : deferred_) held.push_back(key);
     deferred_.clear();
   }
-  if (!held.empty()) services_.store->release_activities(held);
+  if (!held.empty()) services_.store->return_activities(held);
 }
 
 // Activities marked as started but never run go back with the attempt they had, so a clean
@@ -84,7 +89,7 @@ void ActivityWorkers::requeue_unstarted() {
   }
   ready_.clear();
   (void)services_.store->commit_sync(std::move(restore));  // at worst they count one attempt
-  services_.store->release_activities(keys);
+  services_.store->return_activities(keys);
 }
 
 void ActivityWorkers::cancel_instance(const std::string& instance_id) {
@@ -127,7 +132,9 @@ void ActivityWorkers::untrack(const std::string& instance_id, const Flag& flag) 
 
 void ActivityWorkers::intake() {
   const auto lease = services_.options.activity_lease;
+  std::chrono::milliseconds pause{0};  // after start records that failed to commit
   for (;;) {
+    if (pause.count() > 0 && !pause_intake(pause)) return;
     std::uint64_t seen;
     std::size_t room;
     {
@@ -141,7 +148,9 @@ void ActivityWorkers::intake() {
     const std::optional<TimestampMs> next_retry = release_deferred(wall_now_ms());
     auto fetched = services_.store->fetch_activities(wall_now_ms(), room, lease);
     if (fetched && !fetched->empty()) {
-      accept(std::move(*fetched));
+      pause = accept(std::move(*fetched))
+                  ? std::chrono::milliseconds{0}
+                  : std::clamp(2 * pause, kFirstIntakePause, kMaxIntakePause);
       continue;
     }
     if (!fetched) {
@@ -159,6 +168,12 @@ void ActivityWorkers::intake() {
     signals_->workers_wake.wait_for(
         lock, wait, [&] { return signals_->stop_workers || signals_->activity_notices != seen; });
   }
+}
+
+// Returns: false if the workers stop meanwhile.
+bool ActivityWorkers::pause_intake(std::chrono::milliseconds pause) {
+  std::unique_lock lock(signals_->mutex);
+  return !signals_->workers_wake.wait_for(lock, pause, [this] { return signals_->stop_workers; });
 }
 
 void ActivityWorkers::work() {
@@ -194,7 +209,8 @@ void ActivityWorkers::work() {
 
 // Sorts fetched activities: cancelled before they started, unregistered, poisoned, or ready
 // to run once their start is durable.
-void ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
+// Returns: false if the start record failed to commit (the activities went back unstarted).
+bool ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
   const std::uint32_t max_attempts = std::max<std::uint32_t>(services_.options.max_attempts, 1);
   const TimestampMs lease_ms = services_.options.activity_lease.count();
   const TimestampMs now = wall_now_ms();
@@ -234,7 +250,8 @@ void ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
     }
     ready.push_back(Ready{std::move(queued), fn});
   }
-  if (ready.empty() || !mark_started(ready)) return;
+  if (ready.empty()) return true;
+  if (!mark_started(ready)) return false;
   {
     std::lock_guard lock(running_mutex_);
     for (const auto& entry : ready) in_hand_[entry.queued.key] = kNotStarted;
@@ -242,6 +259,7 @@ void ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
   std::lock_guard lock(signals_->mutex);
   for (auto& entry : ready) ready_.push_back(std::move(entry));
   signals_->workers_wake.notify_all();
+  return true;
 }
 
 // Makes these deliveries count before they run: if the process dies during one, its next
@@ -258,7 +276,7 @@ bool ActivityWorkers::mark_started(const std::vector<Ready>& ready) {
   if (auto marked = services_.store->commit_sync(std::move(mark)); !marked) {
     services_.logger.log(LogLevel::Error, "recording the start of {} activities failed: {}",
                          keys.size(), marked.error().to_string());
-    services_.store->release_activities(keys);
+    services_.store->return_activities(keys);  // none of them started: no attempt spent
     return false;
   }
   return true;
@@ -390,7 +408,7 @@ std::optional<TimestampMs> ActivityWorkers::release_deferred(TimestampMs now) {
       }
     }
   }
-  if (!due.empty()) services_.store->release_activities(due);
+  if (!due.empty()) services_.store->return_activities(due);  // waiting is no attempt
   return next;
 }
 

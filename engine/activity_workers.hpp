@@ -69,8 +69,9 @@ class ActivityWorkers {
 
   void intake();
   void work();
-  void accept(std::vector<QueuedActivity> fetched);
+  bool accept(std::vector<QueuedActivity> fetched);
   bool mark_started(const std::vector<Ready>& ready);
+  bool pause_intake(std::chrono::milliseconds pause);
   void requeue_unstarted();
   void run(const QueuedActivity& queued, const ActivityFn& fn);
   void give_up(const QueuedActivity& queued, const char* kind, std::string why);

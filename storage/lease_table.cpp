@@ -33,6 +33,18 @@ void LeaseTable::release_activity(const QueueKey& key) {
   if (it != activities_.end()) it->second.leased = false;
 }
 
+void LeaseTable::unlease_activity(const QueueKey& key) {
+  const auto it = activities_.find(key);
+  if (it == activities_.end()) return;
+  ActivityLease& lease = it->second;
+  if (lease.handouts <= 1) {
+    activities_.erase(it);  // the next hand-out is a first one again, with the stored attempt
+    return;
+  }
+  if (lease.handouts != UINT32_MAX) --lease.handouts;
+  lease.leased = false;
+}
+
 void LeaseTable::forget(const std::vector<QueueKey>& messages,
                         const std::vector<QueueKey>& activities) {
   for (const auto& key : messages) messages_.erase(key);

@@ -38,6 +38,8 @@ class LeaseTable {
   void lease_activity(const QueueKey& key, std::uint32_t attempt, TimestampMs until);
   /// Ends the lease; the hand-out count stays, so the next hand-out is a new attempt.
   void release_activity(const QueueKey& key);
+  /// Ends the lease and takes back the hand-out it counted: the holder did not start it.
+  void unlease_activity(const QueueKey& key);
 
   /// Forgets records consumed by a commit (they are gone from the store).
   void forget(const std::vector<QueueKey>& messages, const std::vector<QueueKey>& activities);

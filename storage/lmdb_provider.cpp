@@ -378,6 +378,17 @@ void LmdbStore::release_activities(const std::vector<QueueKey>& keys) {
   writer_->post(notice);
 }
 
+void LmdbStore::return_activities(const std::vector<QueueKey>& keys) {
+  {
+    std::lock_guard lock(lease_mutex_);
+    for (const auto& key : keys) leases_.unlease_activity(key);
+  }
+  if (keys.empty()) return;
+  ChangeNotice notice;
+  notice.activities = true;
+  writer_->post(notice);
+}
+
 Result<void, Error> LmdbStore::claim_dispatch() {
   std::lock_guard lock(lease_mutex_);
   const auto busy = [this] {

@@ -81,6 +81,24 @@ TEST_SUITE("storage.attempts") {
     CHECK(third.key == first.key);
   }
 
+  TEST_CASE("activities returned unstarted spend no attempt") {
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    REQUIRE(store->claim_dispatch());
+    enqueue_activity(*store, activity("a", 1));
+    for (int i = 0; i < 5; ++i) {  // e.g. its start record failed to commit, five times
+      const auto handed = fetch_one(*store, 0);
+      CHECK(handed.item.attempt == 1);
+      store->return_activities({handed.key});
+    }
+    const auto started = fetch_one(*store, 0);
+    store_attempt(*store, started);  // stored 1 -> 2, then it runs
+    store->release_activities({started.key});
+    const auto again = fetch_one(*store, 0);
+    CHECK(again.item.attempt == 2);
+    store->return_activities({again.key});  // a later hand-out taken back keeps the count
+    CHECK(fetch_one(*store, 100).item.attempt == 2);
+  }
+
   TEST_CASE("a restart hands out the attempt the worker stored") {
     TempDir dir;
     const std::string path = dir.file("store.duro");

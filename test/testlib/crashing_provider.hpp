@@ -115,6 +115,9 @@ class CrashingProvider final : public Provider {
   void release_activities(const std::vector<QueueKey>& keys) override {
     target_->release_activities(keys);
   }
+  void return_activities(const std::vector<QueueKey>& keys) override {
+    target_->return_activities(keys);
+  }
   Result<void, Error> claim_dispatch() override { return target_->claim_dispatch(); }
   void release_dispatch() override { target_->release_dispatch(); }
   std::uint64_t subscribe(ChangeListener listener) override {

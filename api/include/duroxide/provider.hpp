@@ -259,8 +259,12 @@ class Provider {
   /// attempt raised through WriteBatch::activity_attempts is not counted twice.
   virtual Result<std::vector<QueuedActivity>, Error> fetch_activities(
       TimestampMs now, std::size_t max, std::chrono::milliseconds lease) = 0;
-  /// Returns leased activities to the queue unconsumed.
+  /// Returns leased activities to the queue unconsumed; the hand-out counts as an attempt.
   virtual void release_activities(const std::vector<QueueKey>& keys) = 0;
+  /// Returns leased activities to the queue as though this hand-out had not happened: it does
+  /// not count as an attempt. For activities the caller did not start (their start could not
+  /// be recorded, they wait for a registration, or the runtime stops before running them).
+  virtual void return_activities(const std::vector<QueueKey>& keys) = 0;
 
   /// Makes the caller the one dispatching runtime of this store. Returns Busy if another
   /// runtime (of this process or another) holds it. Leases are only handed out to the claimant.
