@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -480,10 +481,26 @@ void Execution::cancel(std::size_t index) {
 }
 
 std::vector<std::string> Execution::open_children() const {
-  std::vector<std::string> children;
+  std::map<std::uint64_t, std::string> open;  // by scheduling event id
   for (const Op& op : ops_) {
-    if (op.kind == OpKind::SubOrchestration && !settled(op.event_id)) children.push_back(op.name);
+    if (op.kind == OpKind::SubOrchestration && !settled(op.event_id)) open[op.event_id] = op.name;
   }
+  for (const HistoryEvent& event : history_) {  // until replay ends and releases it
+    switch (event.kind) {
+      case EventKind::SubOrchestrationScheduled:
+        if (!settled(event.event_id)) open[event.event_id] = event.instance;
+        break;
+      case EventKind::SubOrchestrationCompleted:
+      case EventKind::SubOrchestrationFailed:
+      case EventKind::CancelRequested:
+        open.erase(event.source_id);
+        break;
+      default:
+        break;
+    }
+  }
+  std::vector<std::string> children;
+  for (auto& [event_id, child] : open) children.push_back(std::move(child));
   return children;
 }
 

@@ -114,7 +114,8 @@ class Execution {
   void drop(std::size_t index) noexcept;
   /// The fiber is about to unwind: from now on dropped futures record nothing.
   void abandon() { abandoned_ = true; }
-  /// Returns: the ids of children scheduled and neither completed nor cancelled.
+  /// Returns: the ids of children scheduled and neither completed nor cancelled, by the code
+  /// or in history while replay holds it (each once).
   std::vector<std::string> open_children() const;
 
   /// Suspends. Returns: the output of the call at `index`.
@@ -144,6 +145,8 @@ class Execution {
   /// Returns: why the instance must stop (cancel request, poisoned or unregistered activity),
   /// if so; it stays known even if user code swallowed the exception that reported it.
   const std::optional<ErrorDetails>& stop_reason() const { return stop_; }
+  /// The instance must end with `details` without running its code (it is poisoned).
+  void stop(ErrorDetails details) { stop_ = std::move(details); }
 
   /// Returns: the divergence found, if any (it stays known even if user code swallowed the
   /// exception that reported it).

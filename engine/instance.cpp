@@ -6,6 +6,7 @@
 #include <functional>
 #include <set>
 
+#include <fmt/format.h>
 #include <boost/fiber/future.hpp>
 
 #include <duroxide/client.hpp>
@@ -189,11 +190,7 @@ void Instance::commit_step() {
   const bool writes_row = batch.instance.has_value();
   const std::vector<std::uint64_t> cancelled = std::move(step_.cancelled_activities);
   step_ = {};
-  auto done = std::make_shared<boost::fibers::promise<Result<void, Error>>>();
-  auto committed = done->get_future();
-  services_.store->commit(
-      std::move(batch), [done](Result<void, Error> result) { done->set_value(std::move(result)); });
-  auto result = committed.get();
+  auto result = commit_and_wait(std::move(batch));
   if (!result) {
     services_.logger.log(LogLevel::Error, "instance '{}': commit failed: {}", id_,
                          result.error().to_string());
@@ -208,6 +205,15 @@ void Instance::commit_step() {
       services_.cancel_activity(id_, batch_execution, activity_id);
     }
   }
+}
+
+// Suspends the fiber (not the thread) until the group commit carrying `batch` is done.
+Result<void, Error> Instance::commit_and_wait(WriteBatch batch) {
+  auto done = std::make_shared<boost::fibers::promise<Result<void, Error>>>();
+  auto committed = done->get_future();
+  services_.store->commit(
+      std::move(batch), [done](Result<void, Error> result) { done->set_value(std::move(result)); });
+  return committed.get();
 }
 
 void Instance::execute() {
@@ -250,6 +256,7 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
     commit_step();
     return false;
   }
+  if (!count_recovery(first)) return false;
   auto history = services_.store->read_history(id_, row_.execution_id);
   if (!history) throw std::runtime_error(history.error().to_string());
   if (history->empty()) return start_new(first);
@@ -257,6 +264,61 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
   // The messages that woke the instance open the first live turn after replay.
   deliver_first_ = std::move(first);
   return true;
+}
+
+// Messages queued before this runtime started may be what a crash left: the code may have
+// crashed the process on them. Such a start is counted durably before any code runs, so that
+// an orchestration that kills the process every time fails as Poison instead of looping
+// forever. The first completed step clears the count. Retries after a failure in this process
+// (the shard's back-off) are not counted again: they are no crash.
+// Returns: false if the instance was poisoned (it has failed without running its code).
+bool Instance::count_recovery(std::vector<QueuedMessage>& first) {
+  const bool recovered = std::any_of(first.begin(), first.end(), [this](const QueuedMessage& q) {
+    return q.key.seq < services_.recovered_below;
+  });
+  if (!recovered || shard_.failures(id_) != 0) return true;
+  if (row_.recovery_attempts != UINT32_MAX) ++row_.recovery_attempts;
+  if (row_.recovery_attempts > std::max<std::uint32_t>(services_.options.max_attempts, 1)) {
+    fail_poisoned(first);
+    return false;
+  }
+  WriteBatch mark;
+  mark.instance_id = id_;
+  mark.precondition = WriteBatch::Precondition::InstancePresent;
+  mark.execution_id = row_.execution_id;
+  mark.instance = row_;
+  if (auto marked = commit_and_wait(std::move(mark)); !marked) {
+    services_.logger.log(LogLevel::Error, "instance '{}': recording its restart failed: {}", id_,
+                         marked.error().to_string());
+    failed_ = true;
+    unwind();
+  }
+  row_.recovery_attempts = 0;  // written with the first step
+  row_dirty_ = true;
+  return true;
+}
+
+// Ends the instance as Poison without running its code: no replay, no new turn. It stops like
+// a cancelled one: its children are cancelled, its running activities told.
+void Instance::fail_poisoned(std::vector<QueuedMessage>& first) {
+  const std::uint32_t max_attempts = std::max<std::uint32_t>(services_.options.max_attempts, 1);
+  ErrorDetails details(
+      ErrorCategory::Poison, "Poison",
+      fmt::format("orchestration '{}' was started {} times on messages left from before a "
+                  "restart without completing a step (max_attempts {}); its code may be "
+                  "crashing the process",
+                  row_.name, row_.recovery_attempts - 1, max_attempts));
+  auto history = services_.store->read_history(id_, row_.execution_id);
+  if (!history) throw std::runtime_error(history.error().to_string());
+  if (history->empty()) {
+    start_new(first);  // records the start it never got to run
+    first = std::exchange(deliver_first_, {});
+  } else {
+    execution_ = std::make_unique<Execution>(*this, row_.execution_id, id_, std::move(*history));
+  }
+  hand_over(std::move(first));
+  execution_->stop(details);
+  finish_failed(std::move(details));
 }
 
 bool Instance::start_new(std::vector<QueuedMessage>& first) {

@@ -65,8 +65,11 @@ class Instance final : public ExecutionHost {
   void execute();                                     // Suspends.
   std::vector<QueuedMessage> take_queued(bool wait);  // Suspends.
   std::vector<OrchestratorMessage> hand_over(std::vector<QueuedMessage> queued);
-  void commit_step();                             // Suspends.
-  bool begin(std::vector<QueuedMessage>& first);  // Suspends.
+  void commit_step();                                      // Suspends.
+  Result<void, Error> commit_and_wait(WriteBatch batch);   // Suspends.
+  bool begin(std::vector<QueuedMessage>& first);           // Suspends.
+  bool count_recovery(std::vector<QueuedMessage>& first);  // Suspends.
+  void fail_poisoned(std::vector<QueuedMessage>& first);   // Suspends.
   bool start_new(std::vector<QueuedMessage>& first);
   bool is_foreign_start(const OrchestratorMessage& message) const;
   void refuse_start(const OrchestratorMessage& start);

@@ -31,6 +31,10 @@ class Runtime::Impl {
   ~Impl() { shutdown(std::nullopt); }
 
   Result<void, Error> start() {
+    // Read before the claim: whatever a runtime that is gone left queued is below it.
+    auto recovered_below = services_.store->next_queue_seq();
+    if (!recovered_below) return Err(recovered_below.error());
+    services_.recovered_below = *recovered_below;
     if (auto claimed = services_.store->claim_dispatch(); !claimed) return claimed;
     claimed_ = true;
     subscription_ = services_.store->subscribe(

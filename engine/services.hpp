@@ -16,7 +16,8 @@
 
 namespace duroxide::engine {
 
-/// Immutable after start. Lifetime: outlives every shard, worker and dispatcher of a runtime.
+/// Immutable once the runtime's threads start. Lifetime: outlives every shard, worker and
+/// dispatcher of a runtime.
 struct Services {
   std::shared_ptr<Provider> store;
   ActivityRegistry activities;
@@ -29,6 +30,9 @@ struct Services {
   std::function<void(const std::string& instance_id, std::uint64_t execution_id,
                      std::uint64_t activity_id)>
       cancel_activity;
+  /// Messages queued with a smaller seq were there before this runtime started: a crash may
+  /// have left them, so an instance woken by one counts a recovery attempt before it runs.
+  std::uint64_t recovered_below = 0;
 
   /// Returns: orchestration time (RuntimeOptions::clock, else the system clock), in which
   /// turns, timers and the messages the runtime sends are stamped.

@@ -149,7 +149,7 @@ void check_version(std::uint32_t version, std::uint32_t newest, const char* type
 constexpr std::uint32_t kEventVersion = 2;
 constexpr std::uint32_t kMessageVersion = 2;
 constexpr std::uint32_t kWorkItemVersion = 1;
-constexpr std::uint32_t kRecordVersion = 2;
+constexpr std::uint32_t kRecordVersion = 3;
 constexpr std::uint32_t kErrorVersion = 1;
 
 /// Reads the class version cereal writes before the first field of a record's outer class.
@@ -283,6 +283,7 @@ void save(cereal::BinaryOutputArchive& ar, const InstanceRecord& record,
   if (record.custom_status) put_string(ar, *record.custom_status);
   put_string(ar, record.parent_id);
   ar(record.parent_execution_id, record.parent_event_id);  // version 2
+  ar(record.recovery_attempts);                            // version 3
 }
 
 void load(storage::BoundedInputArchive& ar, InstanceRecord& record, std::uint32_t version) {
@@ -301,6 +302,8 @@ void load(storage::BoundedInputArchive& ar, InstanceRecord& record, std::uint32_
   if (has_custom_status == 1) get_string(ar, record.custom_status.emplace());
   get_string(ar, record.parent_id);
   if (version >= 2) ar(record.parent_execution_id, record.parent_event_id);
+  record.recovery_attempts = 0;
+  if (version >= 3) ar(record.recovery_attempts);
 }
 
 }  // namespace duroxide

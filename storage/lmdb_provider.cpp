@@ -389,6 +389,18 @@ void LmdbStore::return_activities(const std::vector<QueueKey>& keys) {
   writer_->post(notice);
 }
 
+Result<std::uint64_t, Error> LmdbStore::next_queue_seq() {
+  ReadTxn txn(*env_);
+  if (!txn.ok()) return Err(txn.error());
+  std::string_view value;
+  const int rc = db_get(txn.get(), env_->dbs().meta, kMetaNextSeqKey, &value);
+  if (rc == MDB_NOTFOUND || (rc == 0 && value.size() != 8)) {
+    return Err(error(ErrorCode::Corruption, "the queue sequence in the meta table is damaged"));
+  }
+  if (rc != 0) return Err(lmdb_error(rc, "reading the queue sequence", path()));
+  return get_be64(value);
+}
+
 Result<void, Error> LmdbStore::claim_dispatch() {
   std::lock_guard lock(lease_mutex_);
   const auto busy = [this] {

@@ -74,6 +74,7 @@ class LmdbStore final : public LmdbProvider {
       TimestampMs now, std::size_t max, std::chrono::milliseconds lease) override;
   void release_activities(const std::vector<QueueKey>& keys) override;
   void return_activities(const std::vector<QueueKey>& keys) override;
+  Result<std::uint64_t, Error> next_queue_seq() override;
   Result<void, Error> claim_dispatch() override;
   void release_dispatch() override;
   std::uint64_t subscribe(ChangeListener listener) override;

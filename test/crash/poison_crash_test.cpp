@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// An activity that kills its process on every delivery poisons its instance after
-// RuntimeOptions::max_attempts crashes instead of crashing every restart forever.
+// An activity or orchestration code that kills its process on every delivery poisons its
+// instance after RuntimeOptions::max_attempts crashes instead of crashing every restart forever.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,13 +17,13 @@ namespace fs = std::filesystem;
 namespace {
 
 // Returns: the worker's exit code.
-int run_worker(const std::string& store) {
+int run_worker(const std::string& store, const std::string& instance) {
   const char* worker = std::getenv("DUROXIDE_POISON_WORKER");
   REQUIRE_MESSAGE(worker != nullptr, "DUROXIDE_POISON_WORKER is not set");
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    execl(worker, worker, store.c_str(), static_cast<char*>(nullptr));
+    execl(worker, worker, store.c_str(), instance.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;
@@ -32,33 +32,81 @@ int run_worker(const std::string& store) {
   return WEXITSTATUS(status);
 }
 
+/// A store in a fresh directory, removed at the end.
+struct StoreDir {
+  fs::path dir = fs::temp_directory_path() / ("duroxide-poison-" + std::to_string(getpid()));
+  std::string path = (dir / "store.duro").string();
+  StoreDir() { fs::create_directories(dir); }
+  ~StoreDir() { fs::remove_all(dir); }
+};
+
+/// Runs the worker until it stops dying. Returns: how often it died.
+int crashes_until_done(const std::string& path, const std::string& instance) {
+  int crashes = 0;
+  int exit_code = 42;
+  while (exit_code == 42 && crashes < 10) {
+    exit_code = run_worker(path, instance);
+    crashes += exit_code == 42;
+  }
+  CHECK(exit_code == 0);
+  return crashes;
+}
+
 }  // namespace
 
 TEST_SUITE("crash") {
   TEST_CASE("an activity that crashes the process every time is poisoned after max_attempts") {
-    const fs::path dir =
-        fs::temp_directory_path() / ("duroxide-poison-" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    const std::string path = (dir / "store.duro").string();
+    const StoreDir dir;
     {
-      auto store = LmdbProvider::open(path).value();
+      auto store = LmdbProvider::open(dir.path).value();
       Client(store).start_orchestration("poisoned", "CallCrash", "").value();
     }
     // max_attempts is 3: three deliveries die in the activity, the fourth is refused.
-    int crashes = 0;
-    int exit_code = 42;
-    while (exit_code == 42 && crashes < 10) {
-      exit_code = run_worker(path);
-      crashes += exit_code == 42;
-    }
-    CHECK(exit_code == 0);
-    CHECK(crashes == 3);
-    auto store = LmdbProvider::open(path).value();
+    CHECK(crashes_until_done(dir.path, "poisoned") == 3);
+    auto store = LmdbProvider::open(dir.path).value();
     auto status = Client(store).get_orchestration_status("poisoned").value();
     REQUIRE(status.is_failed());
     CHECK(status.details().category() == ErrorCategory::Poison);
     CHECK(status.details().message().find("'Crash'") != std::string::npos);
-    store.reset();
-    fs::remove_all(dir);
+  }
+
+  TEST_CASE(
+      "orchestration code that crashes the process every time is poisoned, its child "
+      "cancelled") {
+    const StoreDir dir;
+    {
+      auto store = LmdbProvider::open(dir.path).value();
+      Client(store).start_orchestration("code", "CrashingCode", "").value();
+    }
+    // The first crash happens on a message the runtime queued itself; the next three runs
+    // count a restart each (max_attempts 3) and die in the replayed turn; the fifth refuses.
+    CHECK(crashes_until_done(dir.path, "code") == 4);
+    auto store = LmdbProvider::open(dir.path).value();
+    Client client(store);
+    auto status = client.get_orchestration_status("code").value();
+    REQUIRE(status.is_failed());
+    CHECK(status.details().category() == ErrorCategory::Poison);
+    CHECK(status.details().kind() == "Poison");
+    CHECK(status.details().message().find("'CrashingCode'") != std::string::npos);
+    CHECK(store->read_instance("code").value().recovery_attempts == 4);
+    // The poisoned instance's history ends with its failure, after the turns that ran.
+    auto history = client.read_history("code", 1).value();
+    REQUIRE_FALSE(history.empty());
+    CHECK(history.back().kind == EventKind::OrchestrationFailed);
+    // Its child was told to stop (by the worker's last run, or by this runtime).
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Forever",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      return ctx.schedule_wait("never").into_event();
+                                    })
+            .build();
+    auto runtime =
+        Runtime::start_with_store(store, ActivityRegistry::builder().build(), orchestrations);
+    auto child = client.wait_for_orchestration("code::sub::2", std::chrono::seconds(10)).value();
+    runtime->shutdown();
+    REQUIRE(child.is_failed());
+    CHECK(child.details().kind() == "Cancelled");
+    CHECK(child.details().display_message() == "canceled: parent canceled");
   }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Runs one instance whose activity kills the process: each run either dies in the activity or,
-// once the attempts are used up, sees the instance fail as poisoned and exits 0.
+// Runs one instance whose activity ("CallCrash") or orchestration code ("CrashingCode") kills
+// the process: each run either dies or, once the attempts are used up, sees the instance fail
+// as poisoned and exits 0.
 #include <unistd.h>
 
 #include <chrono>
@@ -12,8 +13,8 @@
 using namespace duroxide;
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: poison_worker STORE\n");
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: poison_worker STORE INSTANCE\n");
     return 2;
   }
   auto store = LmdbProvider::open(argv[1]);
@@ -21,17 +22,33 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", store.error().to_string().c_str());
     return 1;
   }
-  auto activities = ActivityRegistry::builder()
-                        .register_activity("Crash",
-                                           [](ActivityContext&, std::string) -> std::string {
-                                             _exit(42);  // no clean-up, like a segfault
-                                           })
-                        .build();
+  auto activities =
+      ActivityRegistry::builder()
+          .register_activity("Crash",
+                             [](ActivityContext&, std::string) -> std::string {
+                               _exit(42);  // no clean-up, like a segfault
+                             })
+          .register_activity("Echo", [](ActivityContext&, std::string in) { return in; })
+          .build();
   auto orchestrations =
       OrchestrationRegistry::builder()
           .register_orchestration("CallCrash",
                                   [](OrchestrationContext& ctx, std::string) {
                                     return ctx.schedule_activity("Crash", "").into_activity();
+                                  })
+          // Starts a child that waits forever, then dies in its own code once the activity
+          // has answered: on every replay of that turn.
+          .register_orchestration(
+              "CrashingCode",
+              [](OrchestrationContext& ctx, std::string) -> Result<std::string> {
+                auto child = ctx.schedule_sub_orchestration("Forever", "");
+                auto echoed = ctx.schedule_activity("Echo", "x").into_activity();
+                if (echoed) _exit(42);
+                return echoed;
+              })
+          .register_orchestration("Forever",
+                                  [](OrchestrationContext& ctx, std::string) {
+                                    return ctx.schedule_wait("never").into_event();
                                   })
           .build();
   RuntimeOptions options;
@@ -43,7 +60,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   Client client(*store);
-  auto status = client.wait_for_orchestration("poisoned", std::chrono::seconds(20));
+  auto status = client.wait_for_orchestration(argv[2], std::chrono::seconds(20));
   if (!status || !status->is_failed()) return 1;
   std::printf("%s / %s: %s\n", std::string(to_string(status->details().category())).c_str(),
               std::string(status->details().kind()).c_str(), status->details().message().c_str());

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Poison and unregistered activities: no instance stays Running forever.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -58,6 +59,46 @@ TEST_SUITE("engine.poison") {
     CHECK(status.details().kind() == "Poison");
     CHECK(status.details().message().find("'Hang'") != std::string::npos);
     CHECK(started == 2);
+  }
+
+  TEST_CASE("restarts whose messages complete a step do not add up to poison") {
+    // Every round queues an event while no runtime runs, so the next runtime finds it left
+    // from before its start and counts a recovery; the step it completes clears the count.
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Collect",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      std::string seen;
+                                      for (int i = 0; i < 5; ++i) {
+                                        seen += ctx.schedule_wait("next").into_event();
+                                      }
+                                      return seen;
+                                    })
+            .build();
+    RuntimeOptions options = testlib::quiet_options();
+    options.max_attempts = 1;
+    Harness h(ActivityRegistry::builder().build(), orchestrations, options);
+    h.stop();
+    h.client().start_orchestration("c", "Collect", "").value();
+    for (int round = 0; round < 5; ++round) {
+      h.client().raise_event("c", "next", std::to_string(round)).value();
+      h.start();
+      // The event is taken once the instance has recorded it.
+      for (int i = 0; i < 500; ++i) {
+        const auto history = h.client().read_history("c", 1);  // NotFound until it starts
+        const auto raised =
+            !history ? 0 : std::count_if(history->begin(), history->end(), [](const auto& e) {
+              return e.kind == EventKind::EventRaised;
+            });
+        if (raised == round + 1) break;
+        std::this_thread::sleep_for(10ms);
+      }
+      if (round < 4) h.stop();
+    }
+    auto status = h.wait("c");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "01234");
+    CHECK(h.store()->read_instance("c").value().recovery_attempts == 0);
   }
 
   TEST_CASE("an unregistered activity fails its instance as Configuration after a back-off") {

@@ -188,9 +188,10 @@ TEST_SUITE("storage.codec") {
   TEST_CASE("the encoding starts with the newest class version, little-endian") {
     const std::string two("\x02\x00\x00\x00", 4);
     const std::string one("\x01\x00\x00\x00", 4);
+    const std::string three("\x03\x00\x00\x00", 4);
     CHECK(encode(full_event()).substr(0, 4) == two);
     CHECK(encode(full_message()).substr(0, 4) == two);
-    CHECK(encode(full_record(true)).substr(0, 4) == two);
+    CHECK(encode(full_record(true)).substr(0, 4) == three);
     CHECK(encode(full_item()).substr(0, 4) == one);
   }
 
@@ -214,6 +215,19 @@ TEST_SUITE("storage.codec") {
     r.parent_execution_id = 3;
     r.parent_event_id = 12;
     CHECK(decode_instance_record(encode(r)).value() == r);
+  }
+
+  TEST_CASE("the recovery count of class version 3 round trips; a version 2 row has none") {
+    InstanceRecord r = full_record(true);
+    r.recovery_attempts = 7;
+    const std::string bytes = encode(r);
+    CHECK(decode_instance_record(bytes).value() == r);
+    // The same row as class version 2 wrote it: without the trailing u32.
+    std::string v2 = bytes.substr(0, bytes.size() - 4);
+    v2[0] = 2;
+    r.recovery_attempts = 0;
+    CHECK(decode_instance_record(v2).value() == r);
+    CHECK(peek_instance_state(v2).value() == InstanceState::Failed);
   }
 
   TEST_CASE("records of class version 1 decode with the newer fields empty") {
@@ -320,9 +334,9 @@ TEST_SUITE("storage.codec") {
   TEST_CASE("a custom status flag other than 0 or 1 is Corruption") {
     const InstanceRecord r = full_record(false);
     std::string bytes = encode(r);
-    // The record ends with the flag, parent_id (u64 length and bytes), then the two u64 fields
-    // of class version 2.
-    const std::size_t flag = bytes.size() - 8 - 8 - (8 + r.parent_id.size()) - 1;
+    // The record ends with the flag, parent_id (u64 length and bytes), the two u64 fields of
+    // class version 2 and the u32 of class version 3.
+    const std::size_t flag = bytes.size() - 4 - 8 - 8 - (8 + r.parent_id.size()) - 1;
     REQUIRE(bytes[flag] == 0);
     bytes[flag] = 2;
     auto decoded = decode_instance_record(bytes);

@@ -60,6 +60,7 @@ class FaultyProvider final : public Provider {
   void return_activities(const std::vector<QueueKey>& keys) override {
     target_->return_activities(keys);
   }
+  Result<std::uint64_t, Error> next_queue_seq() override { return target_->next_queue_seq(); }
   Result<void, Error> claim_dispatch() override { return target_->claim_dispatch(); }
   void release_dispatch() override { target_->release_dispatch(); }
   std::uint64_t subscribe(ChangeListener listener) override {

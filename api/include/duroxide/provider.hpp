@@ -119,6 +119,11 @@ struct InstanceRecord {
   std::string parent_id;                  ///< empty for top-level instances
   std::uint64_t parent_execution_id = 0;  ///< the parent's execution that scheduled this child
   std::uint64_t parent_event_id = 0;      ///< the parent's SubOrchestrationScheduled event
+  /// How often a runtime began to run this instance on messages queued before it started
+  /// (left behind by a crash, or by a stop) since the instance last completed a step. Each
+  /// such start is made durable before the code runs, so code that crashes the process counts
+  /// too; above RuntimeOptions::max_attempts the instance fails as Poison instead of running.
+  std::uint32_t recovery_attempts = 0;
 
   friend bool operator==(const InstanceRecord& a, const InstanceRecord& b) {
     return a.instance_id == b.instance_id && a.name == b.name && a.version == b.version &&
@@ -127,7 +132,7 @@ struct InstanceRecord {
            a.error.category() == b.error.category() && a.error.kind() == b.error.kind() &&
            a.error.message() == b.error.message() && a.custom_status == b.custom_status &&
            a.parent_id == b.parent_id && a.parent_execution_id == b.parent_execution_id &&
-           a.parent_event_id == b.parent_event_id;
+           a.parent_event_id == b.parent_event_id && a.recovery_attempts == b.recovery_attempts;
   }
 };
 
@@ -265,6 +270,10 @@ class Provider {
   /// not count as an attempt. For activities the caller did not start (their start could not
   /// be recorded, they wait for a registration, or the runtime stops before running them).
   virtual void return_activities(const std::vector<QueueKey>& keys) = 0;
+
+  /// Returns: a number above the seq of every record queued so far; records queued later get
+  /// it or more. A runtime takes it at start to tell messages left from before it.
+  virtual Result<std::uint64_t, Error> next_queue_seq() = 0;
 
   /// Makes the caller the one dispatching runtime of this store. Returns Busy if another
   /// runtime (of this process or another) holds it. Leases are only handed out to the claimant.

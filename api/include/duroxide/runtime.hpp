@@ -42,7 +42,12 @@ struct RuntimeOptions {
   /// How many deliveries of one scheduled activity may start without producing a result (the
   /// process crashed or the lease expired during each) before the activity is given up: its
   /// instance then fails with category Poison, kind "Poison". Each start is made durable
-  /// before the activity runs, so crashes count too. 0 counts as 1.
+  /// before the activity runs, so crashes count too. The same bound holds for orchestration
+  /// code: a runtime that finds messages left from before it started counts, durably and
+  /// before any code runs, one recovery for the instance they wake; the instance's next
+  /// completed step clears the count, and above max_attempts the instance fails as Poison
+  /// without running (code that crashes the process on every replay cannot loop forever).
+  /// 0 counts as 1.
   std::uint32_t max_attempts = 10;
   /// The most events one execution's history may hold. An execution that reaches it fails
   /// with category Application, kind "HistoryLimitExceeded" (its history stays readable), at
