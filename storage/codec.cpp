@@ -14,9 +14,15 @@
 #include <cereal/archives/binary.hpp>
 #include <cereal/cereal.hpp>
 
+#include "storage/checksum.hpp"
+
 // Records are written with cereal's BinaryOutputArchive (little-endian on every platform we
 // build for) and read back with BoundedInputArchive below, which reads the same layout but
 // checks every length against the bytes that are left before it allocates or copies.
+//
+// Checksums: from the class versions below on, a record ends with the CRC-32C of the bytes
+// before it (u32, little-endian), so that damage anywhere in a record is Corruption rather than
+// a record with other text. Older versions carry none and are still read.
 //
 // Class versions: CEREAL_CLASS_VERSION registers each version during static initialisation, so
 // the lookups cereal makes while encoding only read its registry and need no lock.
@@ -146,11 +152,25 @@ void check_version(std::uint32_t version, std::uint32_t newest, const char* type
 }
 
 // The class versions this build writes (FORMAT.md); it reads every version from 1 up.
-constexpr std::uint32_t kEventVersion = 2;
-constexpr std::uint32_t kMessageVersion = 2;
-constexpr std::uint32_t kWorkItemVersion = 1;
+constexpr std::uint32_t kEventVersion = 3;
+constexpr std::uint32_t kMessageVersion = 3;
+constexpr std::uint32_t kWorkItemVersion = 2;
 constexpr std::uint32_t kRecordVersion = 3;
 constexpr std::uint32_t kErrorVersion = 1;
+
+// The first class version of each record that ends with a checksum.
+template <class T>
+constexpr std::uint32_t kChecksummedSince = 0;
+template <>
+constexpr std::uint32_t kChecksummedSince<HistoryEvent> = 3;
+template <>
+constexpr std::uint32_t kChecksummedSince<OrchestratorMessage> = 3;
+template <>
+constexpr std::uint32_t kChecksummedSince<ActivityWorkItem> = 2;
+template <>
+constexpr std::uint32_t kChecksummedSince<InstanceRecord> = 3;
+
+constexpr std::size_t kChecksumBytes = 4;
 
 /// Reads the class version cereal writes before the first field of a record's outer class.
 std::uint32_t get_version(In& ar, std::uint32_t newest, const char* type) {
@@ -320,7 +340,19 @@ std::string encode_record(const T& value) {
     cereal::BinaryOutputArchive ar(stream);
     ar(value);
   }
+  const std::uint32_t checksum = crc32c(out);
+  for (std::size_t byte = 0; byte < kChecksumBytes; ++byte) {
+    out.push_back(static_cast<char>((checksum >> (8 * byte)) & 0xFF));
+  }
   return out;
+}
+
+std::uint32_t get_le32(std::string_view bytes) {
+  std::uint32_t value = 0;
+  for (std::size_t byte = 0; byte < kChecksumBytes; ++byte) {
+    value |= std::uint32_t{static_cast<unsigned char>(bytes[byte])} << (8 * byte);
+  }
+  return value;
 }
 
 /// The one place decoding failures become errors: every exception `read(archive)` throws
@@ -345,7 +377,20 @@ auto guarded(std::string_view bytes, const char* type, Read read)
 
 template <class T>
 Result<T, Error> decode_record(std::string_view bytes, const char* type) {
-  return guarded(bytes, type, [](BoundedInputArchive& ar) {
+  std::string_view body = bytes;
+  // A version too short to read is left to the archive, which reports the truncation.
+  if (bytes.size() >= sizeof(std::uint32_t) && get_le32(bytes) >= kChecksummedSince<T>) {
+    const bool intact = bytes.size() >= sizeof(std::uint32_t) + kChecksumBytes &&
+                        crc32c(bytes.substr(0, bytes.size() - kChecksumBytes)) ==
+                            get_le32(bytes.substr(bytes.size() - kChecksumBytes));
+    if (!intact) {
+      return Err(Error{ErrorCode::Corruption, std::string("cannot decode ") + type + " (" +
+                                                  std::to_string(bytes.size()) +
+                                                  " bytes): checksum mismatch"});
+    }
+    body.remove_suffix(kChecksumBytes);
+  }
+  return guarded(body, type, [](BoundedInputArchive& ar) {
     T value;
     ar(value);
     if (ar.remaining() != 0) reject("trailing bytes");

@@ -2,6 +2,8 @@
 // Tests of the record codec: round trips, and hostile bytes that must decode to Corruption.
 #include "storage/codec.hpp"
 
+#include "storage/checksum.hpp"
+
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -146,6 +148,20 @@ std::string v1_record(std::uint8_t has_custom_status) {
   return out.bytes();
 }
 
+/// Returns: `body` closed with its checksum, as the encoder closes a record.
+std::string sealed(std::string body) {
+  const std::uint32_t checksum = crc32c(body);
+  for (int byte = 0; byte < 4; ++byte) body.push_back(static_cast<char>(checksum >> (8 * byte)));
+  return body;
+}
+
+/// Returns: an encoded record without its checksum.
+std::string body_of(const std::string& record) { return record.substr(0, record.size() - 4); }
+
+/// Returns: a record changed after encoding, with a checksum that matches again, so that the
+/// checks behind the checksum see the change.
+std::string resealed(const std::string& record) { return sealed(body_of(record)); }
+
 /// Every decoder, applied to the same bytes: none may crash; each either decodes or says
 /// Corruption.
 void check_never_crashes(const std::string& bytes) {
@@ -187,12 +203,11 @@ TEST_SUITE("storage.codec") {
 
   TEST_CASE("the encoding starts with the newest class version, little-endian") {
     const std::string two("\x02\x00\x00\x00", 4);
-    const std::string one("\x01\x00\x00\x00", 4);
     const std::string three("\x03\x00\x00\x00", 4);
-    CHECK(encode(full_event()).substr(0, 4) == two);
-    CHECK(encode(full_message()).substr(0, 4) == two);
+    CHECK(encode(full_event()).substr(0, 4) == three);
+    CHECK(encode(full_message()).substr(0, 4) == three);
     CHECK(encode(full_record(true)).substr(0, 4) == three);
-    CHECK(encode(full_item()).substr(0, 4) == one);
+    CHECK(encode(full_item()).substr(0, 4) == two);
   }
 
   TEST_CASE("the fields added in class version 2 round trip") {
@@ -222,8 +237,8 @@ TEST_SUITE("storage.codec") {
     r.recovery_attempts = 7;
     const std::string bytes = encode(r);
     CHECK(decode_instance_record(bytes).value() == r);
-    // The same row as class version 2 wrote it: without the trailing u32.
-    std::string v2 = bytes.substr(0, bytes.size() - 4);
+    // The same row as class version 2 wrote it: without the count and the checksum.
+    std::string v2 = bytes.substr(0, bytes.size() - 4 - 4);
     v2[0] = 2;
     r.recovery_attempts = 0;
     CHECK(decode_instance_record(v2).value() == r);
@@ -281,7 +296,9 @@ TEST_SUITE("storage.codec") {
   }
 
   TEST_CASE("trailing bytes are Corruption") {
-    auto decoded = decode_activity_work_item(encode(full_item()) + "x");
+    CHECK(decode_activity_work_item(encode(full_item()) + "x").error().code ==
+          ErrorCode::Corruption);
+    auto decoded = decode_activity_work_item(sealed(body_of(encode(full_item())) + "x"));
     REQUIRE_FALSE(decoded);
     CHECK(decoded.error().code == ErrorCode::Corruption);
     CHECK(decoded.error().message.find("trailing") != std::string::npos);
@@ -290,22 +307,23 @@ TEST_SUITE("storage.codec") {
   TEST_CASE("an unknown class version is Corruption") {
     const std::string records[] = {encode(full_event()), encode(full_message()),
                                    encode(full_item()), encode(full_record(true))};
-    for (const char version : {'\0', '\3'}) {
+    for (const char version : {'\0', '\4'}) {
       for (std::string bytes : records) {
         bytes[0] = version;
         check_never_crashes(bytes);
+        check_never_crashes(resealed(bytes));
       }
       std::string bytes = encode(full_event());
       bytes[0] = version;
-      auto decoded = decode_history_event(bytes);
+      auto decoded = decode_history_event(resealed(bytes));
       REQUIRE_FALSE(decoded);
       CHECK(decoded.error().code == ErrorCode::Corruption);
       CHECK(decoded.error().message.find("version " + std::to_string(int{version})) !=
             std::string::npos);
     }
     std::string item = encode(full_item());
-    item[0] = 2;  // ActivityWorkItem has only class version 1
-    CHECK(decode_activity_work_item(item).error().code == ErrorCode::Corruption);
+    item[0] = 3;  // ActivityWorkItem has class versions 1 and 2
+    CHECK(decode_activity_work_item(resealed(item)).error().code == ErrorCode::Corruption);
   }
 
   TEST_CASE("enum values out of range are Corruption") {
@@ -314,7 +332,7 @@ TEST_SUITE("storage.codec") {
     for (const unsigned char kind : {0, 18, 255}) {
       std::string bytes = encode(full_event());
       bytes[kEventKindOffset] = static_cast<char>(kind);
-      auto decoded = decode_history_event(bytes);
+      auto decoded = decode_history_event(resealed(bytes));
       REQUIRE_FALSE(decoded);
       CHECK(decoded.error().code == ErrorCode::Corruption);
     }
@@ -323,23 +341,23 @@ TEST_SUITE("storage.codec") {
     for (const unsigned char kind : {0, 10, 255}) {
       std::string bytes = encode(full_message());
       bytes[message_kind] = static_cast<char>(kind);
-      CHECK(decode_orchestrator_message(bytes).error().code == ErrorCode::Corruption);
+      CHECK(decode_orchestrator_message(resealed(bytes)).error().code == ErrorCode::Corruption);
     }
     // The newest kinds are in range in the newest class version.
     std::string bytes = encode(full_event());
     bytes[kEventKindOffset] = static_cast<char>(EventKind::CancelRequested);
-    CHECK(decode_history_event(bytes).value().kind == EventKind::CancelRequested);
+    CHECK(decode_history_event(resealed(bytes)).value().kind == EventKind::CancelRequested);
   }
 
   TEST_CASE("a custom status flag other than 0 or 1 is Corruption") {
     const InstanceRecord r = full_record(false);
     std::string bytes = encode(r);
     // The record ends with the flag, parent_id (u64 length and bytes), the two u64 fields of
-    // class version 2 and the u32 of class version 3.
-    const std::size_t flag = bytes.size() - 4 - 8 - 8 - (8 + r.parent_id.size()) - 1;
+    // class version 2, the u32 count of class version 3 and the checksum.
+    const std::size_t flag = bytes.size() - 4 - 4 - 8 - 8 - (8 + r.parent_id.size()) - 1;
     REQUIRE(bytes[flag] == 0);
     bytes[flag] = 2;
-    auto decoded = decode_instance_record(bytes);
+    auto decoded = decode_instance_record(resealed(bytes));
     REQUIRE_FALSE(decoded);
     CHECK(decoded.error().code == ErrorCode::Corruption);
     CHECK(decoded.error().message.find("custom status flag") != std::string::npos);
@@ -355,7 +373,7 @@ TEST_SUITE("storage.codec") {
     for (const std::uint64_t size :
          {std::uint64_t{1} << 62, ~std::uint64_t{0}, std::uint64_t{1} << 32}) {
       std::memcpy(bytes.data() + 4, &size, sizeof(size));
-      auto decoded = decode_orchestrator_message(bytes);
+      auto decoded = decode_orchestrator_message(resealed(bytes));
       REQUIRE_FALSE(decoded);
       CHECK(decoded.error().code == ErrorCode::Corruption);
     }
@@ -373,6 +391,38 @@ TEST_SUITE("storage.codec") {
     }
   }
 
+  TEST_CASE("every flipped bit of a checksummed record is Corruption") {
+    // A flip in the version that makes it older leaves the record unchecked: then the checksum
+    // is trailing bytes or the fields do not fit, which is Corruption too.
+    auto each_flip = [](const std::string& original, auto decode) {
+      for (std::size_t bit = 0; bit < original.size() * 8; ++bit) {
+        std::string bytes = original;
+        bytes[bit / 8] = static_cast<char>(bytes[bit / 8] ^ (1 << (bit % 8)));
+        auto decoded = decode(bytes);
+        CAPTURE(bit);
+        REQUIRE_FALSE(decoded);
+        CHECK(decoded.error().code == ErrorCode::Corruption);
+      }
+    };
+    each_flip(encode(full_event()), decode_history_event);
+    each_flip(encode(full_message()), decode_orchestrator_message);
+    each_flip(encode(full_item()), decode_activity_work_item);
+    each_flip(encode(full_record(true)), decode_instance_record);
+  }
+
+  TEST_CASE("CRC-32C matches its check value, in both implementations") {
+    CHECK(crc32c("123456789") == 0xE3069283u);
+    CHECK(crc32c_portable("123456789") == 0xE3069283u);
+    CHECK(crc32c("") == 0u);
+    std::string bytes(1000, '\0');
+    std::mt19937 random(3);
+    for (auto& byte : bytes) byte = static_cast<char>(random());
+    for (std::size_t size = 0; size <= bytes.size(); size += 37) {
+      CHECK(crc32c(std::string_view(bytes).substr(0, size)) ==
+            crc32c_portable(std::string_view(bytes).substr(0, size)));
+    }
+  }
+
   TEST_CASE("peeks read the leading fields of an encoded record") {
     CHECK(peek_instance_state(encode(full_record(true))).value() == InstanceState::Failed);
     CHECK(peek_instance_state(v1_record(0)).value() == InstanceState::Failed);
@@ -387,7 +437,7 @@ TEST_SUITE("storage.codec") {
             ErrorCode::Corruption);
     }
     std::string unknown = message;
-    unknown[0] = 3;
+    unknown[0] = 4;
     CHECK(peek_message_instance_id(unknown).error().code == ErrorCode::Corruption);
   }
 
