@@ -51,6 +51,7 @@ InstanceInfo info_of(InstanceRecord row) {
   info.created_at = to_time(row.created_at);
   info.updated_at = to_time(row.updated_at);
   info.parent_id = std::move(row.parent_id);
+  info.recovery_attempts = row.recovery_attempts;
   info.custom_status = std::move(row.custom_status);
   if (row.state == InstanceState::Completed) info.output = std::move(row.output);
   if (row.state == InstanceState::Failed) info.error = std::move(row.error);

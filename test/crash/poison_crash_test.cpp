@@ -88,7 +88,7 @@ TEST_SUITE("crash") {
     CHECK(status.details().category() == ErrorCategory::Poison);
     CHECK(status.details().kind() == "Poison");
     CHECK(status.details().message().find("'CrashingCode'") != std::string::npos);
-    CHECK(store->read_instance("code").value().recovery_attempts == 4);
+    CHECK(client.get_instance_info("code").value().recovery_attempts == 4);
     // The poisoned instance's history ends with its failure, after the turns that ran.
     auto history = client.read_history("code", 1).value();
     REQUIRE_FALSE(history.empty());

@@ -32,6 +32,10 @@ struct InstanceInfo {
   std::optional<std::string> custom_status;
   std::string output;  ///< Completed only
   ErrorDetails error;  ///< Failed only
+  /// Restarts that found work left for the instance and have not seen a step of it complete
+  /// (RuntimeOptions::max_attempts bounds them; see there). Above 0 on a Running instance: its
+  /// code may have crashed the process.
+  std::uint32_t recovery_attempts = 0;
 };
 
 /// Which instances Client::list_instances returns, in ascending byte order of their ids.
