@@ -22,6 +22,15 @@ constexpr std::size_t kMaxEarlyCancels = 4096;
 constexpr TimestampMs kUnregisteredFirstWaitMs = 100;
 constexpr TimestampMs kUnregisteredMaxWaitMs = 30'000;
 
+// An activity whose outcome failed to commit (a full disk, say) runs again after this long;
+// each further failure in a row doubles the wait.
+constexpr TimestampMs kUnstoredFirstWaitMs = 100;
+constexpr TimestampMs kUnstoredMaxWaitMs = 10'000;
+
+TimestampMs doubling_wait(TimestampMs first, TimestampMs longest, unsigned tries) {
+  return std::min<TimestampMs>(first << std::min<unsigned>(tries - 1, 20), longest);
+}
+
 constexpr TimestampMs kNotStarted = std::numeric_limits<TimestampMs>::max();
 
 // After a start record fails to commit, the intake waits this long before it leases again;
@@ -68,13 +77,13 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
   for (auto& thread : threads_) thread.join();
   threads_.clear();
   requeue_unstarted();
-  std::vector<QueueKey> held;
+  std::map<QueueKey, std::optional<std::uint32_t>> held;
   {
     std::lock_guard deferred(deferred_mutex_);
-    for (const auto& [key, until] : deferred_) held.push_back(key);
+    for (const auto& [key, entry] : deferred_) held.emplace(key, entry.restore_attempt);
     deferred_.clear();
   }
-  if (!held.empty()) services_.store->return_activities(held);
+  return_deferred(std::move(held));
 }
 
 // Activities marked as started but never run go back with the attempt they had, so a clean
@@ -353,13 +362,33 @@ void ActivityWorkers::finish(const QueuedActivity& queued,
   if (message) batch.messages.push_back(std::move(*message));
   // Lifetime: the runtime flushes every commit (and so runs this callback) before it destroys
   // the workers.
-  services_.store->commit(
-      std::move(batch), [this, key = queued.key](Result<void, Error> committed) {
-        // Until the item is gone from the store, a hand-out of it (its lease may have run out
-        // meanwhile) is a copy to ignore.
-        forget(key);
-        if (!committed) services_.store->release_activities({key});  // run it again: at least once
-      });
+  services_.store->commit(std::move(batch), [this, key = queued.key, attempt = queued.item.attempt](
+                                                Result<void, Error> committed) {
+    // Until the item is gone from the store, a hand-out of it (its lease may have run out
+    // meanwhile) is a copy to ignore.
+    forget(key);
+    if (committed) {
+      std::lock_guard lock(deferred_mutex_);
+      unstored_tries_.erase(key);
+    } else {
+      retry_unstored(key, attempt);  // run it again: at least once
+    }
+  });
+}
+
+// The outcome was lost to the store, not to the activity: the delivery does not count toward
+// poison (a full disk must not fail instances), and the activity runs again after a back-off.
+// Runs on the store's writer thread: it only books the retry; the intake does the rest.
+void ActivityWorkers::retry_unstored(const QueueKey& key, std::uint32_t attempt) {
+  {
+    std::lock_guard lock(deferred_mutex_);
+    const unsigned tries = ++unstored_tries_[key];
+    deferred_[key] = Deferred{
+        wall_now_ms() + doubling_wait(kUnstoredFirstWaitMs, kUnstoredMaxWaitMs, tries), attempt};
+  }
+  std::lock_guard lock(signals_->mutex);
+  ++signals_->activity_notices;  // the intake recomputes when it next looks
+  signals_->workers_wake.notify_all();
 }
 
 void ActivityWorkers::forget(const QueueKey& key) {
@@ -376,9 +405,9 @@ void ActivityWorkers::defer(const QueuedActivity& queued) {
     std::lock_guard lock(deferred_mutex_);
     tries = ++unregistered_tries_[queued.key];
     if (tries <= services_.options.unregistered_retries) {
-      const TimestampMs wait = std::min<TimestampMs>(
-          kUnregisteredFirstWaitMs << std::min<unsigned>(tries - 1, 20), kUnregisteredMaxWaitMs);
-      deferred_[queued.key] = wall_now_ms() + wait;
+      deferred_[queued.key] = Deferred{
+          wall_now_ms() + doubling_wait(kUnregisteredFirstWaitMs, kUnregisteredMaxWaitMs, tries),
+          std::nullopt};
     } else {
       unregistered_tries_.erase(queued.key);
     }
@@ -394,22 +423,38 @@ void ActivityWorkers::defer(const QueuedActivity& queued) {
 
 // Returns: the earliest retry time still ahead, if any.
 std::optional<TimestampMs> ActivityWorkers::release_deferred(TimestampMs now) {
-  std::vector<QueueKey> due;
+  std::map<QueueKey, std::optional<std::uint32_t>> due;
   std::optional<TimestampMs> next;
   {
     std::lock_guard lock(deferred_mutex_);
     for (auto it = deferred_.begin(); it != deferred_.end();) {
-      if (it->second <= now) {
-        due.push_back(it->first);
+      if (it->second.until <= now) {
+        due.emplace(it->first, it->second.restore_attempt);
         it = deferred_.erase(it);
       } else {
-        next = next ? std::min(*next, it->second) : it->second;
+        next = next ? std::min(*next, it->second.until) : it->second.until;
         ++it;
       }
     }
   }
-  if (!due.empty()) services_.store->return_activities(due);  // waiting is no attempt
+  return_deferred(std::move(due));
   return next;
+}
+
+// Puts deferred items back in the queue, first restoring the attempts of those whose outcome
+// was lost (if that commit fails too, the delivery counts after all).
+void ActivityWorkers::return_deferred(std::map<QueueKey, std::optional<std::uint32_t>> due) {
+  if (due.empty()) return;
+  WriteBatch restore;
+  std::vector<QueueKey> keys;
+  for (const auto& [key, attempt] : due) {
+    if (attempt) restore.activity_attempts.emplace_back(key, *attempt);
+    keys.push_back(key);
+  }
+  if (!restore.activity_attempts.empty()) {
+    (void)services_.store->commit_sync(std::move(restore));
+  }
+  services_.store->return_activities(keys);  // waiting is no attempt
 }
 
 }  // namespace duroxide::engine

@@ -76,7 +76,9 @@ class ActivityWorkers {
   void run(const QueuedActivity& queued, const ActivityFn& fn);
   void give_up(const QueuedActivity& queued, const char* kind, std::string why);
   void defer(const QueuedActivity& queued);
+  void retry_unstored(const QueueKey& key, std::uint32_t attempt);
   std::optional<TimestampMs> release_deferred(TimestampMs now);
+  void return_deferred(std::map<QueueKey, std::optional<std::uint32_t>> due);
   void finish(const QueuedActivity& queued, std::optional<OrchestratorMessage> message);
   void forget(const QueueKey& key);
 
@@ -100,9 +102,16 @@ class ActivityWorkers {
   // delivered again (it may hang).
   std::map<QueueKey, TimestampMs> in_hand_;
 
+  // Items kept leased until a retry time: unregistered activities, and activities whose
+  // outcome could not be stored (their attempt is restored before they go back).
+  struct Deferred {
+    TimestampMs until = 0;
+    std::optional<std::uint32_t> restore_attempt;
+  };
   std::mutex deferred_mutex_;
-  std::map<QueueKey, TimestampMs> deferred_;  // unregistered: leased until this retry time
+  std::map<QueueKey, Deferred> deferred_;
   std::map<QueueKey, unsigned> unregistered_tries_;
+  std::map<QueueKey, unsigned> unstored_tries_;  // failed outcome commits in a row
 };
 
 }  // namespace duroxide::engine
