@@ -33,6 +33,12 @@ TimestampMs doubling_wait(TimestampMs first, TimestampMs longest, unsigned tries
 
 constexpr TimestampMs kNotStarted = std::numeric_limits<TimestampMs>::max();
 
+// The intake leases at least this many activities ahead of the workers: each lease round
+// costs one durable start record (an fsync), so it must carry many activities for throughput
+// not to be bound by the workers' count. One runtime dispatches from a store, so leasing ahead
+// takes work from nobody.
+constexpr std::size_t kMinLeased = 256;
+
 // After a start record fails to commit, the intake waits this long before it leases again;
 // each further failure in a row doubles the wait.
 constexpr std::chrono::milliseconds kFirstIntakePause{10};
@@ -43,7 +49,7 @@ constexpr std::chrono::milliseconds kMaxIntakePause{1000};
 ActivityWorkers::ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals)
     : services_(services), signals_(std::move(signals)) {
   const std::size_t count = std::max<std::size_t>(services_.options.activity_workers, 1);
-  capacity_ = 2 * count;
+  capacity_ = std::max(2 * count, kMinLeased);
   signals_->workers_running = count + 1;
   auto thread_main = [this](void (ActivityWorkers::*loop)()) {
     return [this, loop] {
