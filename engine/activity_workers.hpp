@@ -23,12 +23,13 @@
 namespace duroxide::engine {
 
 /// A pool of plain threads (activities block: they sleep, do I/O, call services), fed by one
-/// intake thread. The intake leases a few activities more than the workers can run at once,
-/// makes the start of those deliveries durable in one commit (their attempt counts), and
-/// queues them; so the wait for that commit overlaps with running the previous ones. A worker
-/// runs one activity at a time and commits {remove the item, enqueue the result} without
-/// waiting: the group committer batches the completions of all workers. A failed commit
-/// releases the lease, so the activity runs again (at least once).
+/// intake thread. The intake leases up to a few hundred activities ahead of the workers, makes
+/// the start of those deliveries durable in one commit (their attempt counts), and queues
+/// them; so the wait for that commit overlaps with running the previous ones. A worker runs
+/// one activity at a time and commits {remove the item, enqueue the result} without waiting:
+/// the group committer batches the completions of all workers. A failed completion commit
+/// puts the activity back after a back-off with its attempt restored, so it runs again (at
+/// least once) and a full disk does not poison it.
 ///
 /// An activity delivered more than RuntimeOptions::max_attempts times is not run again: its
 /// instance is told it is poisoned. An activity whose name is not registered is retried with
