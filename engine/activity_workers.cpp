@@ -92,18 +92,23 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
   return_deferred(std::move(held));
 }
 
-// Activities marked as started but never run go back with the attempt they had, so a clean
+// Activities counted as started but never run go back with the attempt they had, so a clean
 // stop costs them no attempt.
 void ActivityWorkers::requeue_unstarted() {
   if (ready_.empty()) return;
   WriteBatch restore;
   std::vector<QueueKey> keys;
   for (const auto& ready : ready_) {
-    restore.activity_attempts.emplace_back(ready.queued.key, ready.queued.item.attempt);
+    if (ready.restore_attempt) {
+      restore.activity_attempts.emplace_back(ready.queued.key, *ready.restore_attempt);
+    }
     keys.push_back(ready.queued.key);
+    forget(ready.queued.key);
   }
   ready_.clear();
-  (void)services_.store->commit_sync(std::move(restore));  // at worst they count one attempt
+  if (!restore.activity_attempts.empty()) {
+    (void)services_.store->commit_sync(std::move(restore));  // at worst they count one attempt
+  }
   services_.store->return_activities(keys);
 }
 
@@ -214,7 +219,7 @@ void ActivityWorkers::work() {
     if (cancelled) {
       finish(next.queued, std::nullopt);  // cancelled while it waited: not run
     } else {
-      run(next.queued, *next.fn);
+      run(next);
     }
     std::lock_guard lock(signals_->mutex);
     --busy_;
@@ -223,7 +228,7 @@ void ActivityWorkers::work() {
 }
 
 // Sorts fetched activities: cancelled before they started, unregistered, poisoned, or ready
-// to run once their start is durable.
+// to run (once their start is durable, if they were left from before this runtime).
 // Returns: false if the start record failed to commit (the activities went back unstarted).
 bool ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
   const std::uint32_t max_attempts = std::max<std::uint32_t>(services_.options.max_attempts, 1);
@@ -256,6 +261,18 @@ bool ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
       std::lock_guard lock(deferred_mutex_);
       unregistered_tries_.erase(queued.key);
     }
+    // An activity queued before this runtime started may have been running when the previous
+    // one died: its delivery counts (durably, before it runs), so one that kills the process
+    // every time is poisoned after max_attempts restarts. Activities queued during this
+    // runtime's life need no such record: if one kills the process, the next runtime finds it.
+    std::optional<std::uint32_t> restore_attempt;
+    {
+      std::lock_guard lock(running_mutex_);
+      if (queued.key.seq < services_.recovered_below && !marked_.contains(queued.key)) {
+        restore_attempt = item.attempt;
+        if (queued.item.attempt != UINT32_MAX) ++queued.item.attempt;
+      }
+    }
     if (item.attempt > max_attempts) {
       give_up(queued, "Poison",
               fmt::format("activity '{}' (event {}) was delivered {} times without completing "
@@ -263,7 +280,7 @@ bool ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
                           item.name, item.activity_id, item.attempt - 1, max_attempts));
       continue;
     }
-    ready.push_back(Ready{std::move(queued), fn});
+    ready.push_back(Ready{std::move(queued), fn, restore_attempt});
   }
   if (ready.empty()) return true;
   if (!mark_started(ready)) return false;
@@ -277,27 +294,34 @@ bool ActivityWorkers::accept(std::vector<QueuedActivity> fetched) {
   return true;
 }
 
-// Makes these deliveries count before they run: if the process dies during one, its next
-// delivery carries a higher attempt, so an activity that kills the process cannot loop forever.
+// Makes the deliveries of activities left from before this runtime count before they run:
+// the stored attempt becomes the one they run with, and a restart adds one to it.
 bool ActivityWorkers::mark_started(const std::vector<Ready>& ready) {
   WriteBatch mark;
-  std::vector<QueueKey> keys;
   for (const auto& entry : ready) {
-    const std::uint32_t attempt = entry.queued.item.attempt;
-    mark.activity_attempts.emplace_back(entry.queued.key,
-                                        attempt == UINT32_MAX ? attempt : attempt + 1);
-    keys.push_back(entry.queued.key);
+    if (entry.restore_attempt) {
+      mark.activity_attempts.emplace_back(entry.queued.key, entry.queued.item.attempt);
+    }
   }
-  if (auto marked = services_.store->commit_sync(std::move(mark)); !marked) {
+  if (mark.activity_attempts.empty()) return true;
+  std::vector<QueueKey> marked;
+  for (const auto& [key, attempt] : mark.activity_attempts) marked.push_back(key);
+  if (auto recorded = services_.store->commit_sync(std::move(mark)); !recorded) {
     services_.logger.log(LogLevel::Error, "recording the start of {} activities failed: {}",
-                         keys.size(), marked.error().to_string());
+                         marked.size(), recorded.error().to_string());
+    std::vector<QueueKey> keys;
+    for (const auto& entry : ready) keys.push_back(entry.queued.key);
     services_.store->return_activities(keys);  // none of them started: no attempt spent
     return false;
   }
+  std::lock_guard lock(running_mutex_);
+  marked_.insert(marked.begin(), marked.end());
   return true;
 }
 
-void ActivityWorkers::run(const QueuedActivity& queued, const ActivityFn& fn) {
+void ActivityWorkers::run(const Ready& ready) {
+  const QueuedActivity& queued = ready.queued;
+  const ActivityFn& fn = *ready.fn;
   const ActivityWorkItem& item = queued.item;
   const Logger& logger = services_.logger;
   const Flag cancelled = track(item);
@@ -342,7 +366,7 @@ void ActivityWorkers::run(const QueuedActivity& queued, const ActivityFn& fn) {
   completion.source_id = item.activity_id;
   completion.visible_at = services_.now();
   completion.data = result ? std::move(result).value() : result.error();
-  finish(queued, std::move(completion));
+  finish(queued, std::move(completion), ready.restore_attempt);
 }
 
 // The activity will not run: its instance fails with `kind` (Poison, UnregisteredActivity).
@@ -361,45 +385,51 @@ void ActivityWorkers::give_up(const QueuedActivity& queued, const char* kind, st
 
 // Removes the item and sends `message` (if any) in one commit, without waiting for it.
 void ActivityWorkers::finish(const QueuedActivity& queued,
-                             std::optional<OrchestratorMessage> message) {
+                             std::optional<OrchestratorMessage> message,
+                             std::optional<std::uint32_t> restore_attempt) {
   WriteBatch batch;
   batch.instance_id = queued.item.instance_id;
   batch.consumed_activities.push_back(queued.key);
   if (message) batch.messages.push_back(std::move(*message));
   // Lifetime: the runtime flushes every commit (and so runs this callback) before it destroys
   // the workers.
-  services_.store->commit(std::move(batch), [this, key = queued.key, attempt = queued.item.attempt](
-                                                Result<void, Error> committed) {
-    // Until the item is gone from the store, a hand-out of it (its lease may have run out
-    // meanwhile) is a copy to ignore.
-    forget(key);
-    if (committed) {
-      std::lock_guard lock(deferred_mutex_);
-      unstored_tries_.erase(key);
-    } else {
-      retry_unstored(key, attempt);  // run it again: at least once
-    }
-  });
+  services_.store->commit(std::move(batch),
+                          [this, key = queued.key, restore_attempt](Result<void, Error> committed) {
+                            // Until the item is gone from the store, a hand-out of it (its lease
+                            // may have run out meanwhile) is a copy to ignore.
+                            forget(key);
+                            if (committed) {
+                              std::lock_guard lock(deferred_mutex_);
+                              unstored_tries_.erase(key);
+                            } else {
+                              retry_unstored(key, restore_attempt);  // run it again: at least once
+                            }
+                          });
 }
 
 // The outcome was lost to the store, not to the activity: the delivery does not count toward
 // poison (a full disk must not fail instances), and the activity runs again after a back-off.
 // Runs on the store's writer thread: it only books the retry; the intake does the rest.
-void ActivityWorkers::retry_unstored(const QueueKey& key, std::uint32_t attempt) {
+void ActivityWorkers::retry_unstored(const QueueKey& key,
+                                     std::optional<std::uint32_t> restore_attempt) {
   {
     std::lock_guard lock(deferred_mutex_);
     const unsigned tries = ++unstored_tries_[key];
-    deferred_[key] = Deferred{
-        wall_now_ms() + doubling_wait(kUnstoredFirstWaitMs, kUnstoredMaxWaitMs, tries), attempt};
+    deferred_[key] =
+        Deferred{wall_now_ms() + doubling_wait(kUnstoredFirstWaitMs, kUnstoredMaxWaitMs, tries),
+                 restore_attempt};
   }
   std::lock_guard lock(signals_->mutex);
   ++signals_->activity_notices;  // the intake recomputes when it next looks
   signals_->workers_wake.notify_all();
 }
 
+// The item is gone from the store, or goes back to the queue (with its attempt restored, or
+// counted): a later delivery is judged afresh.
 void ActivityWorkers::forget(const QueueKey& key) {
   std::lock_guard lock(running_mutex_);
   in_hand_.erase(key);
+  marked_.erase(key);
 }
 
 // An unregistered activity keeps its lease until a retry time that doubles each time; after

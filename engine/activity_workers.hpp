@@ -66,6 +66,9 @@ class ActivityWorkers {
   struct Ready {
     QueuedActivity queued;
     const ActivityFn* fn;
+    /// The stored attempt before this runtime counted the delivery durably (only activities
+    /// left from before it started are); nullopt if it did not.
+    std::optional<std::uint32_t> restore_attempt;
   };
 
   void intake();
@@ -74,13 +77,14 @@ class ActivityWorkers {
   bool mark_started(const std::vector<Ready>& ready);
   bool pause_intake(std::chrono::milliseconds pause);
   void requeue_unstarted();
-  void run(const QueuedActivity& queued, const ActivityFn& fn);
+  void run(const Ready& ready);
   void give_up(const QueuedActivity& queued, const char* kind, std::string why);
   void defer(const QueuedActivity& queued);
-  void retry_unstored(const QueueKey& key, std::uint32_t attempt);
+  void retry_unstored(const QueueKey& key, std::optional<std::uint32_t> restore_attempt);
   std::optional<TimestampMs> release_deferred(TimestampMs now);
   void return_deferred(std::map<QueueKey, std::optional<std::uint32_t>> due);
-  void finish(const QueuedActivity& queued, std::optional<OrchestratorMessage> message);
+  void finish(const QueuedActivity& queued, std::optional<OrchestratorMessage> message,
+              std::optional<std::uint32_t> restore_attempt = std::nullopt);
   void forget(const QueueKey& key);
 
   Flag track(const ActivityWorkItem& item);
@@ -102,6 +106,8 @@ class ActivityWorkers {
   // it out again; that copy is ignored. Only an activity running longer than the lease is
   // delivered again (it may hang).
   std::map<QueueKey, TimestampMs> in_hand_;
+  // Activities left from before this runtime whose delivery it has counted in the store.
+  std::set<QueueKey> marked_;
 
   // Items kept leased until a retry time: unregistered activities, and activities whose
   // outcome could not be stored (their attempt is restored before they go back).

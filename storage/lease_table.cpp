@@ -53,7 +53,7 @@ void LeaseTable::forget(const std::vector<QueueKey>& messages,
 
 void LeaseTable::release_all() {
   messages_.clear();
-  for (auto& [key, lease] : activities_) lease.leased = false;
+  activities_.clear();
 }
 
 }  // namespace duroxide::storage

@@ -43,7 +43,8 @@ class LeaseTable {
 
   /// Forgets records consumed by a commit (they are gone from the store).
   void forget(const std::vector<QueueKey>& messages, const std::vector<QueueKey>& activities);
-  /// Ends every lease (hand-out counts stay).
+  /// Ends every lease and forgets the hand-out counts: the next claimant starts from the
+  /// stored attempts, as a runtime of a new process would.
   void release_all();
 
   std::size_t leased_messages() const { return messages_.size(); }

@@ -106,7 +106,7 @@ TEST_SUITE("storage.queue") {
     CHECK(store->next_message_due() == 40);
   }
 
-  TEST_CASE("release_dispatch drops every lease") {
+  TEST_CASE("release_dispatch drops every lease and the hand-out counts") {
     auto store = claimed_store();
     enqueue(*store, {message("a", 1)});
     enqueue_activities(*store, {activity("a", 1)});
@@ -117,7 +117,7 @@ TEST_SUITE("storage.queue") {
     CHECK(store->fetch_messages(10, 5).value().size() == 1);
     const auto again = store->fetch_activities(10, 5, milliseconds(1000)).value();
     REQUIRE(again.size() == 1);
-    CHECK(again[0].item.attempt == 2);
+    CHECK(again[0].item.attempt == 1);  // the stored attempt: the runtime decides what counts
   }
 
   TEST_CASE("activities come in enqueue order with visible_at 0") {

@@ -219,6 +219,8 @@ class ActivityContext {
   /// Id of the scheduling event in history.
   std::uint64_t activity_id() const { return info_.activity_id; }
   /// 1 on first delivery; grows when a crash or lease expiry re-delivers the same activity.
+  /// After a crash the runtime cannot tell whether an activity it finds queued had started: it
+  /// delivers every one with the attempt one higher.
   std::uint32_t attempt() const { return info_.attempt; }
   /// Cooperative cancellation: true once the runtime asks this activity to stop.
   bool is_cancelled() const { return cancelled_ && cancelled_->load(std::memory_order_relaxed); }

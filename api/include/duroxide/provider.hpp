@@ -259,7 +259,7 @@ class Provider {
   virtual std::optional<TimestampMs> next_message_due() = 0;
 
   /// Leases up to `max` unleased activities until `now + lease`; an expired lease makes the
-  /// item available again with `attempt` one higher. The first hand-out in a process gives the
+  /// item available again with `attempt` one higher. The first hand-out in a claim gives the
   /// stored attempt; a later one gives max(stored, first + hand-outs so far), so that a stored
   /// attempt raised through WriteBatch::activity_attempts is not counted twice.
   virtual Result<std::vector<QueuedActivity>, Error> fetch_activities(
@@ -278,7 +278,8 @@ class Provider {
   /// Makes the caller the one dispatching runtime of this store. Returns Busy if another
   /// runtime (of this process or another) holds it. Leases are only handed out to the claimant.
   virtual Result<void, Error> claim_dispatch() = 0;
-  /// Gives the claim up and drops every lease, so the records are handed out again.
+  /// Gives the claim up and drops every lease, so the records are handed out again, with their
+  /// stored attempts (as to a runtime of a new process).
   virtual void release_dispatch() = 0;
 
   /// Registers `listener`, called on the writer thread after commits (it must not block).

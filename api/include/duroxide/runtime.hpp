@@ -41,8 +41,10 @@ struct RuntimeOptions {
   std::chrono::milliseconds activity_lease{std::chrono::minutes(5)};
   /// How many deliveries of one scheduled activity may start without producing a result (the
   /// process crashed or the lease expired during each) before the activity is given up: its
-  /// instance then fails with category Poison, kind "Poison". Each start is made durable
-  /// before the activity runs, so crashes count too. The same bound holds for orchestration
+  /// instance then fails with category Poison, kind "Poison". A runtime that finds an activity
+  /// left from before it started counts that delivery durably before running it, so crashes
+  /// count too (activities queued during its own life cost no such record: a crash makes
+  /// them left over for the next runtime). The same bound holds for orchestration
   /// code: a runtime that finds messages left from before it started counts, durably and
   /// before any code runs, one recovery for the instance they wake; the instance's next
   /// completed step clears the count, and above max_attempts the instance fails as Poison
