@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds if needed and runs every test suite, then the suites again under AddressSanitizer and
 # UndefinedBehaviorSanitizer; ends with the line "N passed, M failed" over both runs.
-# Then the libFuzzer run of the record decoders (scripts/fuzz.sh).
-# DUROXIDE_SANITIZE=0 skips the sanitizer run, DUROXIDE_FUZZ=0 the fuzz run.
+# Then the storage, engine and api suites under ThreadSanitizer (scripts/tsan.sh) and the
+# libFuzzer run of the record decoders (scripts/fuzz.sh).
+# DUROXIDE_SANITIZE=0 skips the sanitizer run, DUROXIDE_TSAN=0 the TSan run, DUROXIDE_FUZZ=0
+# the fuzz run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -30,6 +32,12 @@ if [ "${DUROXIDE_SANITIZE:-1}" != 0 ]; then
     echo "sanitizer build failed"
     status=1
   fi
+fi
+
+if [ "${DUROXIDE_TSAN:-1}" != 0 ]; then
+  tsan_build=${TSAN_BUILD_DIR:-build-tsan}
+  TSAN_BUILD_DIR=$tsan_build scripts/tsan.sh || status=1
+  [ -f "$tsan_build/meson-logs/testlog.json" ] && logs+=("$tsan_build/meson-logs/testlog.json")
 fi
 
 if [ "${DUROXIDE_FUZZ:-1}" != 0 ]; then
