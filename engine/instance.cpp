@@ -211,8 +211,11 @@ void Instance::commit_step() {
 Result<void, Error> Instance::commit_and_wait(WriteBatch batch) {
   auto done = std::make_shared<boost::fibers::promise<Result<void, Error>>>();
   auto committed = done->get_future();
-  services_.store->commit(
-      std::move(batch), [done](Result<void, Error> result) { done->set_value(std::move(result)); });
+  shard_.callback_begins();
+  services_.store->commit(std::move(batch), [done, &shard = shard_](Result<void, Error> result) {
+    done->set_value(std::move(result));
+    shard.callback_ends();  // after set_value has woken (and let go of) the shard's scheduler
+  });
   return committed.get();
 }
 

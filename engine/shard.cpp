@@ -38,6 +38,10 @@ void Shard::main() {
   changed_.notify_all();  // ends the back-off waits
   for (auto& [id, instance] : instances_) instance->request_unwind();
   changed_.wait(lock, [this] { return live_ == 0; });
+  lock.unlock();
+  // A fiber resumes as soon as its commit callback has set the promise, possibly before the
+  // writer thread has returned from notifying this thread's scheduler: wait for that too.
+  while (pending_callbacks_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 void Shard::deliver(Task task) {

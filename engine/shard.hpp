@@ -2,6 +2,7 @@
 // Shard: one thread running a fiber scheduler for the instances whose ids hash to it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <list>
@@ -49,6 +50,10 @@ class Shard {
   void park(Instance& instance);
   void unpark(Instance& instance);
   void on_instance_done(Instance& instance);
+  /// Brackets a commit callback that wakes one of this shard's fibers (from the writer thread):
+  /// the shard's thread does not end, and so destroy its scheduler, while one is inside.
+  void callback_begins() { pending_callbacks_.fetch_add(1, std::memory_order_relaxed); }
+  void callback_ends() { pending_callbacks_.fetch_sub(1, std::memory_order_release); }
   /// Returns: how often the instance failed in a row (it is retried with a back-off).
   unsigned failures(const std::string& instance_id) const {
     auto it = failures_.find(instance_id);
@@ -80,6 +85,7 @@ class Shard {
   boost::fibers::condition_variable changed_;  // a fiber ended, or stopping_ was set
   std::size_t live_ = 0;                       // fibers: instances and back-off waits
   bool stopping_ = false;
+  std::atomic<std::size_t> pending_callbacks_{0};
   std::thread thread_;
 };
 
