@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -406,7 +407,61 @@ std::optional<Execution::Found> Execution::advance_retry(Retry& retry, std::uint
   return retry.result;
 }
 
+std::optional<std::uint64_t> Execution::completed_by(std::size_t index) const {
+  const Op& op = ops_.at(index);
+  if (op.kind == OpKind::Wait) {
+    auto it = raised_.find(op.name);
+    if (it == raised_.end() || it->second.size() <= op.wait_index) return std::nullopt;
+    return it->second[op.wait_index].event_id;
+  }
+  auto it = completions_.find(op.event_id);
+  if (it == completions_.end()) return std::nullopt;
+  return it->second.event_id;
+}
+
 DurableOutput Execution::await(std::size_t index) { return await_first({index}).second; }
+
+std::vector<DurableOutput> Execution::await_all(const std::vector<std::size_t>& indexes) {
+  std::vector<std::optional<DurableOutput>> outputs(indexes.size());
+  const bool retried = std::any_of(indexes.begin(), indexes.end(), [this](std::size_t index) {
+    return ops_.at(index).kind == OpKind::Retry || ops_.at(index).kind == OpKind::Detached;
+  });
+  if (retried) {
+    // A retried call advances at each await, gated by what else completed first: take the
+    // winners one by one, as select would.
+    std::vector<std::size_t> positions(indexes.size());
+    std::iota(positions.begin(), positions.end(), std::size_t{0});
+    std::vector<std::size_t> pending = indexes;
+    while (!pending.empty()) {
+      auto [winner, output] = await_first(pending);
+      outputs[positions[winner]] = std::move(output);
+      positions.erase(positions.begin() + static_cast<std::ptrdiff_t>(winner));
+      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(winner));
+    }
+  } else {
+    // Plain calls: their completions never change once seen, so each turn's winners are taken
+    // at once; await_first would return them in completion order with no turn in between.
+    std::vector<std::size_t> pending(indexes.size());
+    std::iota(pending.begin(), pending.end(), std::size_t{0});
+    for (;;) {
+      std::vector<std::size_t> still;
+      for (std::size_t position : pending) {
+        if (completed_by(indexes[position])) {
+          outputs[position] = std::move(find_completion(indexes[position])->output);
+        } else {
+          still.push_back(position);
+        }
+      }
+      if (still.empty()) break;
+      pending = std::move(still);
+      advance();
+    }
+  }
+  std::vector<DurableOutput> results;
+  results.reserve(outputs.size());
+  for (auto& output : outputs) results.push_back(std::move(*output));
+  return results;
+}
 
 std::pair<std::size_t, DurableOutput> Execution::await_first(
     const std::vector<std::size_t>& indexes) {

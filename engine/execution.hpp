@@ -123,6 +123,10 @@ class Execution {
   /// Suspends. Returns: the index (into `indexes`) of the call whose completion comes first
   /// in history, and its output.
   std::pair<std::size_t, DurableOutput> await_first(const std::vector<std::size_t>& indexes);
+  /// Suspends. Returns: the outputs of all the calls at `indexes`, in the same order. The same
+  /// as calling await_first on what is left until nothing is, in time linear in the calls per
+  /// turn instead of quadratic (a fan-out of thousands).
+  std::vector<DurableOutput> await_all(const std::vector<std::size_t>& indexes);
 
   /// Ends the execution with the function's result. Throws NondeterminismDetected if history
   /// holds scheduled calls that the code did not make.
@@ -197,6 +201,8 @@ class Execution {
   void check_history_limit();
   [[noreturn]] void diverged(std::string message);
   std::optional<Found> find_completion(std::size_t index);
+  /// Returns: the id of the event that completed a plain (not retried) call, if any.
+  std::optional<std::uint64_t> completed_by(std::size_t index) const;
   std::optional<Found> advance_retry(Retry& retry, std::uint64_t before);
   void start_attempt(Retry& retry);
   void cancel(std::size_t index);

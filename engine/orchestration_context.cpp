@@ -112,26 +112,15 @@ void OrchestrationContext::schedule_orchestration(std::string_view name,
 // Awaits whichever completes first until all have: every retried activity among them keeps
 // advancing, instead of waiting for the ones before it.
 std::vector<DurableOutput> OrchestrationContext::join(std::vector<DurableFuture> futures) {
-  std::vector<std::optional<DurableOutput>> outputs(futures.size());
-  std::vector<std::size_t> positions;  // into `futures`, of those still pending
-  std::vector<std::size_t> indexes;    // their calls
-  for (std::size_t i = 0; i < futures.size(); ++i) {
-    if (&checked(futures[i].execution_) != &execution_) {
+  std::vector<std::size_t> indexes;  // the futures' calls
+  indexes.reserve(futures.size());
+  for (const auto& future : futures) {
+    if (&checked(future.execution_) != &execution_) {
       throw std::invalid_argument("join() got a future of another orchestration");
     }
-    positions.push_back(i);
-    indexes.push_back(futures[i].index_);
+    indexes.push_back(future.index_);
   }
-  while (!indexes.empty()) {
-    auto [winner, output] = execution_.await_first(indexes);
-    outputs[positions[winner]] = std::move(output);
-    positions.erase(positions.begin() + static_cast<std::ptrdiff_t>(winner));
-    indexes.erase(indexes.begin() + static_cast<std::ptrdiff_t>(winner));
-  }
-  std::vector<DurableOutput> results;
-  results.reserve(outputs.size());
-  for (auto& output : outputs) results.push_back(std::move(*output));
-  return results;
+  return execution_.await_all(indexes);
 }
 
 std::pair<std::size_t, DurableOutput> OrchestrationContext::select2(DurableFuture a,
