@@ -366,7 +366,22 @@ void ActivityWorkers::run(const Ready& ready) {
   completion.source_id = item.activity_id;
   completion.visible_at = services_.now();
   completion.data = result ? std::move(result).value() : result.error();
+  // The short cut ties the outcome's durability to the instance's next step. An activity left
+  // from before this runtime takes the long way: if that step kills the process again, the
+  // outcome is safe in the store and the instance's restarts count (not this activity's).
+  if (!ready.restore_attempt && services_.deliver_result &&
+      services_.deliver_result(ActivityResult{queued.key, completion, std::nullopt})) {
+    forget(queued.key);  // the instance's step deletes the item, or store_result does
+    return;
+  }
   finish(queued, std::move(completion), ready.restore_attempt);
+}
+
+void ActivityWorkers::store_result(ActivityResult result) {
+  QueuedActivity queued;
+  queued.key = result.activity_key;
+  queued.item.instance_id = result.message.instance_id;
+  finish(queued, std::move(result.message), result.restore_attempt);
 }
 
 // The activity will not run: its instance fails with `kind` (Poison, UnregisteredActivity).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -18,6 +19,12 @@ namespace duroxide::engine {
 
 namespace {
 std::atomic<std::size_t> live_instances{0};
+
+// The visible_at of an inbox entry that stands for an activity outcome handed over in memory
+// (no orchestrator message has it: the queue holds real times).
+constexpr TimestampMs kResultMark = std::numeric_limits<TimestampMs>::min();
+
+bool is_result(const QueuedMessage& queued) { return queued.key.visible_at == kResultMark; }
 }  // namespace
 
 Instance::Instance(Shard& shard, const Services& services, std::string instance_id)
@@ -48,6 +55,23 @@ void Instance::deliver(std::vector<QueuedMessage> messages) {
   std::lock_guard lock(mutex_);
   for (auto& message : messages) inbox_.push_back(std::move(message));
   wake_.notify_one();
+}
+
+void Instance::deliver_result(ActivityResult result) {
+  std::lock_guard lock(mutex_);
+  const std::uint64_t serial = ++result_serial_;
+  inbox_.push_back(QueuedMessage{QueueKey{kResultMark, serial}, result.message});
+  results_.emplace(serial, std::move(result));
+  wake_.notify_one();
+}
+
+std::vector<ActivityResult> Instance::take_unrecorded_results() {
+  std::vector<ActivityResult> results = std::exchange(results_taken_, {});
+  for (auto& [serial, result] : results_) results.push_back(std::move(result));
+  results_.clear();
+  std::erase_if(inbox_, is_result);
+  std::erase_if(deliver_first_, is_result);
+  return results;
 }
 
 void Instance::request_unwind() {
@@ -96,6 +120,12 @@ std::vector<OrchestratorMessage> Instance::hand_over(std::vector<QueuedMessage> 
   std::vector<OrchestratorMessage> messages;
   messages.reserve(queued.size());
   for (auto& entry : queued) {
+    if (is_result(entry)) {  // its work item goes with the next commit
+      auto node = results_.extract(entry.key.seq);
+      if (!node.empty()) results_taken_.push_back(std::move(node.mapped()));
+      messages.push_back(std::move(entry.message));
+      continue;
+    }
     consumed_.push_back(entry.key);
     if (is_foreign_start(entry.message)) {
       refuse_start(entry.message);
@@ -166,7 +196,8 @@ void Instance::commit_step() {
     row_dirty_ = true;
   }
   if (step_.events.empty() && step_.activities.empty() && step_.messages.empty() &&
-      step_.created_instances.empty() && consumed_.empty() && !row_dirty_) {
+      step_.created_instances.empty() && consumed_.empty() && results_taken_.empty() &&
+      !row_dirty_) {
     return;
   }
   WriteBatch batch;
@@ -182,6 +213,8 @@ void Instance::commit_step() {
   batch.activities = std::move(step_.activities);
   batch.messages = std::move(step_.messages);
   batch.consumed_messages = consumed_;
+  for (const auto& result : results_taken_)
+    batch.consumed_activities.push_back(result.activity_key);
   batch.created_instances = std::move(step_.created_instances);
   if (row_dirty_) {
     row_.updated_at = now();
@@ -198,6 +231,7 @@ void Instance::commit_step() {
     unwind();
   }
   consumed_.clear();
+  results_taken_.clear();
   row_dirty_ = false;
   row_stored_ = row_stored_ || writes_row;
   if (!cancelled.empty() && services_.cancel_activity) {
@@ -277,7 +311,7 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
 // Returns: false if the instance was poisoned (it has failed without running its code).
 bool Instance::count_recovery(std::vector<QueuedMessage>& first) {
   const bool recovered = std::any_of(first.begin(), first.end(), [this](const QueuedMessage& q) {
-    return q.key.seq < services_.recovered_below;
+    return !is_result(q) && q.key.seq < services_.recovered_below;
   });
   if (!recovered || shard_.failures(id_) != 0) return true;
   if (row_.recovery_attempts != UINT32_MAX) ++row_.recovery_attempts;

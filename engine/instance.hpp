@@ -5,6 +5,7 @@
 #include <atomic>
 #include <deque>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,12 @@ class Instance final : public ExecutionHost {
   void run() noexcept;
   /// Queues messages for the instance and wakes it if it waits.
   void deliver(std::vector<QueuedMessage> messages);
+  /// Queues an activity's outcome handed over in memory (see ActivityResult): the step that
+  /// takes it also deletes its work item.
+  void deliver_result(ActivityResult result);
+  /// Takes the outcomes handed over in memory that no durable step recorded (those still
+  /// queued, and those taken by a step that did not commit), for the caller to commit.
+  std::vector<ActivityResult> take_unrecorded_results();
   /// Asks the fiber to unwind at its next wait (eviction, shutdown).
   void request_unwind();
   /// Returns: the keys of messages the execution took but did not commit.
@@ -101,6 +108,11 @@ class Instance final : public ExecutionHost {
   // Woke the instance; handed to the execution at its first wait (if it never waits, they
   // go back to the inbox, for whoever handles the instance next).
   std::vector<QueuedMessage> deliver_first_;
+  // Outcomes handed over in memory. In the inbox they stand as messages with a key marked by
+  // kResultMark and the serial below; their work items and what to restore are kept here.
+  std::map<std::uint64_t, ActivityResult> results_;  // queued, by serial
+  std::vector<ActivityResult> results_taken_;        // taken since the last commit
+  std::uint64_t result_serial_ = 0;
 };
 
 }  // namespace duroxide::engine

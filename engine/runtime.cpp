@@ -26,7 +26,20 @@ class Runtime::Impl {
             [this](const std::string& instance_id, std::uint64_t execution_id,
                    std::uint64_t activity_id) {
               workers_->cancel_activity(instance_id, execution_id, activity_id);
-            }} {}
+            },
+            {},
+            {}} {
+    // Workers run only while the shards exist (they start after and stop after them); a
+    // stopping shard refuses, and the worker commits the outcome itself.
+    services_.deliver_result = [this](engine::ActivityResult result) {
+      const std::size_t shard =
+          std::hash<std::string>{}(result.message.instance_id) % shards_.size();
+      return shards_[shard]->post_result(std::move(result));
+    };
+    services_.store_result = [this](engine::ActivityResult result) {
+      workers_->store_result(std::move(result));
+    };
+  }
 
   ~Impl() { shutdown(std::nullopt); }
 

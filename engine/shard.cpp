@@ -20,7 +20,13 @@ Shard::~Shard() { stop(); }
 void Shard::post(std::string instance_id, std::vector<QueuedMessage> messages) {
   // A closed channel means the shard is stopping: the messages stay leased until the runtime
   // releases its claim, and a later runtime gets them.
-  (void)tasks_.push(Task{std::move(instance_id), std::move(messages)});
+  (void)tasks_.push(Task{std::move(instance_id), std::move(messages), std::nullopt});
+}
+
+bool Shard::post_result(ActivityResult result) {
+  std::string instance_id = result.message.instance_id;
+  return tasks_.push(Task{std::move(instance_id), {}, std::move(result)}) ==
+         boost::fibers::channel_op_status::success;
 }
 
 void Shard::stop() {
@@ -45,6 +51,15 @@ void Shard::main() {
 }
 
 void Shard::deliver(Task task) {
+  if (task.result) {
+    if (auto it = instances_.find(task.instance_id); it != instances_.end()) {
+      unpark(*it->second);
+      it->second->deliver_result(std::move(*task.result));
+    } else {
+      services_.store_result(std::move(*task.result));  // no step of it in sight
+    }
+    return;
+  }
   if (auto it = instances_.find(task.instance_id); it != instances_.end()) {
     unpark(*it->second);  // an instance with messages to take is no candidate for eviction
     it->second->deliver(std::move(task.messages));
@@ -82,6 +97,10 @@ void Shard::unpark(Instance& instance) {
 void Shard::on_instance_done(Instance& instance) {
   unpark(instance);
   const std::string id = instance.id();
+  // Outcomes handed over in memory that no durable step recorded are committed the slow way.
+  for (auto& result : instance.take_unrecorded_results()) {
+    services_.store_result(std::move(result));
+  }
   auto inbox = instance.take_inbox();
   std::vector<QueueKey> held = instance.uncommitted_keys();
   if (auto self = instances_.find(id);
@@ -97,7 +116,7 @@ void Shard::on_instance_done(Instance& instance) {
     }
   } else {
     failures_.erase(id);
-    if (!inbox.empty() && !stopping_) deliver(Task{id, std::move(inbox)});
+    if (!inbox.empty() && !stopping_) deliver(Task{id, std::move(inbox), std::nullopt});
   }
   fiber_done();
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -43,6 +44,9 @@ class Shard {
 
   /// Hands messages of one instance to the shard. Blocks if the shard is far behind.
   void post(std::string instance_id, std::vector<QueuedMessage> messages);
+  /// Hands an activity's outcome to its instance if it is in memory, else commits it through
+  /// Services::store_result. Returns: false if the shard is stopping (nothing was taken).
+  bool post_result(ActivityResult result);
   /// Unwinds every instance, waits for their fibers to end, and joins the thread.
   void stop();
 
@@ -64,6 +68,7 @@ class Shard {
   struct Task {
     std::string instance_id;
     std::vector<QueuedMessage> messages;
+    std::optional<ActivityResult> result;
   };
   void main();
   void deliver(Task task);

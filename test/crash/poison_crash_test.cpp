@@ -78,9 +78,11 @@ TEST_SUITE("crash") {
       auto store = LmdbProvider::open(dir.path).value();
       Client(store).start_orchestration("code", "CrashingCode", "").value();
     }
-    // The first crash happens on a message the runtime queued itself; the next three runs
-    // count a restart each (max_attempts 3) and die in the replayed turn; the fifth refuses.
-    CHECK(crashes_until_done(dir.path, "code") == 4);
+    // The first run dies on the activity's outcome, handed to the instance in memory; the
+    // second re-runs the activity (left over), stores its outcome and dies on it again; the
+    // next three count a restart each (max_attempts 3) and die in the replayed turn; the sixth
+    // refuses to run the code.
+    CHECK(crashes_until_done(dir.path, "code") == 5);
     auto store = LmdbProvider::open(dir.path).value();
     Client client(store);
     auto status = client.get_orchestration_status("code").value();
@@ -89,6 +91,7 @@ TEST_SUITE("crash") {
     CHECK(status.details().kind() == "Poison");
     CHECK(status.details().message().find("'CrashingCode'") != std::string::npos);
     CHECK(client.get_instance_info("code").value().recovery_attempts == 4);
+    CHECK(status.details().message().find("started 3 times") != std::string::npos);
     // The poisoned instance's history ends with its failure, after the turns that ran.
     auto history = client.read_history("code", 1).value();
     REQUIRE_FALSE(history.empty());

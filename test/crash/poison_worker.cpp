@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
               "CrashingCode",
               [](OrchestrationContext& ctx, std::string) -> Result<std::string> {
                 auto child = ctx.schedule_sub_orchestration("Forever", "");
+                // Time for the child to record its first step, so that the crashes below count
+                // against this instance alone (a restart counts every instance it wakes).
+                ctx.schedule_timer(std::chrono::milliseconds(300)).into_timer();
                 auto echoed = ctx.schedule_activity("Echo", "x").into_activity();
                 if (echoed) _exit(42);
                 return echoed;
