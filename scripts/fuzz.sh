@@ -8,15 +8,8 @@ build=${FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${DUROXIDE_FUZZ_SECONDS:-60}
 
 packages=(clang libclang-rt-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
-    echo "could not install ${missing[*]}"
-fi
+. scripts/install_missing.sh
+install_missing "${packages[@]}" >/dev/null 2>&1 || echo "could not install ${packages[*]}"
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
 printf 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }\n' \

@@ -16,15 +16,8 @@ cd "$(dirname "$0")/.." || exit 1
 build=${TSAN_BUILD_DIR:-build-tsan}
 
 packages=(g++ libtsan2 libgcc-12-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
-    echo "could not install ${missing[*]}"
-fi
+. scripts/install_missing.sh
+install_missing "${packages[@]}" >/dev/null 2>&1 || echo "could not install ${packages[*]}"
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
 printf '#include <thread>\nint main() { int x = 0; std::thread t([&] { x = 1; }); t.join(); return x - 1; }\n' \

@@ -368,20 +368,19 @@ Result<std::vector<QueuedActivity>, Error> LmdbStore::scan_activities(MDB_txn* t
 }
 
 void LmdbStore::release_activities(const std::vector<QueueKey>& keys) {
-  {
-    std::lock_guard lock(lease_mutex_);
-    for (const auto& key : keys) leases_.release_activity(key);
-  }
-  if (keys.empty()) return;
-  ChangeNotice notice;
-  notice.activities = true;
-  writer_->post(notice);
+  end_activity_leases(keys, &LeaseTable::release_activity);
 }
 
 void LmdbStore::return_activities(const std::vector<QueueKey>& keys) {
+  end_activity_leases(keys, &LeaseTable::unlease_activity);
+}
+
+// Ends the leases with `end` and tells the runtime that activities are available again.
+void LmdbStore::end_activity_leases(const std::vector<QueueKey>& keys,
+                                    void (LeaseTable::*end)(const QueueKey&)) {
   {
     std::lock_guard lock(lease_mutex_);
-    for (const auto& key : keys) leases_.unlease_activity(key);
+    for (const auto& key : keys) (leases_.*end)(key);
   }
   if (keys.empty()) return;
   ChangeNotice notice;

@@ -95,6 +95,8 @@ class LmdbStore final : public LmdbProvider {
   static void destroy(LmdbStore* store);
 
  private:
+  void end_activity_leases(const std::vector<QueueKey>& keys,
+                           void (LeaseTable::*end)(const QueueKey&));
   void on_committed(const std::vector<QueueKey>& messages, const std::vector<QueueKey>& activities);
   Error not_claimed(const char* operation) const;
   Result<std::vector<QueuedMessage>, Error> scan_messages(MDB_txn* txn, TimestampMs now,
