@@ -25,6 +25,10 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 meson configure "$build" -Dfuzz_seconds="$seconds" >/dev/null || exit 1
 # Only the fuzzer and its seed writer: the rest of the project is tested by the other builds.
-ninja -C "$build" test/fuzz/decode_fuzz test/fuzz/seed_corpus >/dev/null || exit 1
+if ! build_log=$(ninja -C "$build" test/fuzz/decode_fuzz test/fuzz/seed_corpus 2>&1); then
+  echo "$build_log" | tail -n 30
+  echo "the fuzz build failed"
+  exit 1
+fi
 meson test -C "$build" --no-rebuild --print-errorlogs --suite libfuzzer || exit 1
 grep -h "stat::number_of_executed_units" "$build/meson-logs/testlog.txt" | tail -1

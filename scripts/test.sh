@@ -47,4 +47,5 @@ if [ "${DUROXIDE_FUZZ:-1}" != 0 ]; then
 fi
 
 python3 scripts/count_results.py "${logs[@]}" || status=1
+[ "$status" -eq 0 ] || echo "the run failed: see the failing step above"
 exit $status
