@@ -403,9 +403,9 @@ TEST_SUITE("engine.crash_points") {
       REQUIRE(baseline.problems.empty());
       REQUIRE(!baseline.crashed);
       REQUIRE(baseline.instances.size() == kTopLevel.size() + 1);  // and the child
-      for (const auto& [id, outcome] : baseline.instances) {
-        CAPTURE(id);
-        CHECK(outcome.state == InstanceState::Completed);
+      for (const auto& instance : baseline.instances) {
+        CAPTURE(instance.first);  // CAPTURE makes a lambda: no structured binding (clang 14)
+        CHECK(instance.second.state == InstanceState::Completed);
       }
       CHECK(baseline.instances.at("loop").output == "[[[t1]t2]t3]");
       CHECK(baseline.instances.at("parent").output == "[child of p] ok p");
