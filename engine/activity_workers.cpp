@@ -33,10 +33,10 @@ TimestampMs doubling_wait(TimestampMs first, TimestampMs longest, unsigned tries
 
 constexpr TimestampMs kNotStarted = std::numeric_limits<TimestampMs>::max();
 
-// The intake leases at least this many activities ahead of the workers: each lease round
-// costs one durable start record (an fsync), so it must carry many activities for throughput
-// not to be bound by the workers' count. One runtime dispatches from a store, so leasing ahead
-// takes work from nobody.
+// The intake leases at least this many activities ahead of the workers: a lease round of
+// left-over activities costs one durable start record (an fsync), and every round costs a
+// fetch, so each must carry many activities for throughput not to be bound by the workers'
+// count. One runtime dispatches from a store, so leasing ahead takes work from nobody.
 constexpr std::size_t kMinLeased = 256;
 
 // After a start record fails to commit, the intake waits this long before it leases again;

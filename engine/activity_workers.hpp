@@ -23,13 +23,15 @@
 namespace duroxide::engine {
 
 /// A pool of plain threads (activities block: they sleep, do I/O, call services), fed by one
-/// intake thread. The intake leases up to a few hundred activities ahead of the workers, makes
-/// the start of those deliveries durable in one commit (their attempt counts), and queues
-/// them; so the wait for that commit overlaps with running the previous ones. A worker runs
-/// one activity at a time and commits {remove the item, enqueue the result} without waiting:
-/// the group committer batches the completions of all workers. A failed completion commit
-/// puts the activity back after a back-off with its attempt restored, so it runs again (at
-/// least once) and a full disk does not poison it.
+/// intake thread. The intake leases up to a few hundred activities ahead of the workers and
+/// queues them. Activities left from before the runtime started first get their delivery
+/// counted in one durable commit (a crash may have interrupted them; see accept()). A worker
+/// runs one activity at a time and hands its outcome to the instance in memory
+/// (Services::deliver_result), whose next step records it and deletes the work item; an
+/// outcome no step takes, and that of a left-over activity, is committed as {remove the item,
+/// enqueue the result} without waiting, batched by the group committer. A failed commit of an
+/// outcome puts the activity back after a back-off with its attempt restored, so it runs again
+/// (at least once) and a full disk does not poison it.
 ///
 /// An activity delivered more than RuntimeOptions::max_attempts times is not run again: its
 /// instance is told it is poisoned. An activity whose name is not registered is retried with
