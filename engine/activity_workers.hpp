@@ -49,12 +49,11 @@ class ActivityWorkers {
   void cancel_instance(const std::string& instance_id);
   /// Sets ActivityContext::is_cancelled() for one activity if it runs; if it has not started,
   /// it will not run (its item is removed unrun when it is handed out).
+  void cancel_activity(const std::string& instance_id, std::uint64_t execution_id,
+                       std::uint64_t activity_id);
   /// Commits an outcome no instance step took (ActivityResult): deletes the work item and
   /// queues the completion message. From any thread.
   void store_result(ActivityResult result);
-
-  void cancel_activity(const std::string& instance_id, std::uint64_t execution_id,
-                       std::uint64_t activity_id);
 
   /// Lets running activities finish and joins the threads. After `grace` (if given), running
   /// activities see ActivityContext::is_cancelled() turn true.

@@ -79,7 +79,7 @@ void Dispatcher::sleep_until_work() {
 }
 
 Shard& Dispatcher::shard_for(const std::string& instance_id) {
-  return *shards_[std::hash<std::string>{}(instance_id) % shards_.size()];
+  return *shards_[shard_index(instance_id, shards_.size())];
 }
 
 }  // namespace duroxide::engine

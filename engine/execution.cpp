@@ -423,10 +423,11 @@ DurableOutput Execution::await(std::size_t index) { return await_first({index}).
 
 std::vector<DurableOutput> Execution::await_all(const std::vector<std::size_t>& indexes) {
   std::vector<std::optional<DurableOutput>> outputs(indexes.size());
-  const bool retried = std::any_of(indexes.begin(), indexes.end(), [this](std::size_t index) {
+  // Retried calls (and detached starts, which await_first refuses) go one by one.
+  const bool one_by_one = std::any_of(indexes.begin(), indexes.end(), [this](std::size_t index) {
     return ops_.at(index).kind == OpKind::Retry || ops_.at(index).kind == OpKind::Detached;
   });
-  if (retried) {
+  if (one_by_one) {
     // A retried call advances at each await, gated by what else completed first: take the
     // winners one by one, as select would.
     std::vector<std::size_t> positions(indexes.size());

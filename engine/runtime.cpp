@@ -32,9 +32,8 @@ class Runtime::Impl {
     // Workers run only while the shards exist (they start after and stop after them); a
     // stopping shard refuses, and the worker commits the outcome itself.
     services_.deliver_result = [this](engine::ActivityResult result) {
-      const std::size_t shard =
-          std::hash<std::string>{}(result.message.instance_id) % shards_.size();
-      return shards_[shard]->post_result(std::move(result));
+      auto& shard = *shards_[engine::shard_index(result.message.instance_id, shards_.size())];
+      return shard.post_result(std::move(result));
     };
     services_.store_result = [this](engine::ActivityResult result) {
       workers_->store_result(std::move(result));

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -25,6 +26,11 @@
 namespace duroxide::engine {
 
 class Instance;
+
+/// Returns: which of `shards` shards runs the instance (the same one for the runtime's life).
+inline std::size_t shard_index(const std::string& instance_id, std::size_t shards) {
+  return std::hash<std::string>{}(instance_id) % shards;
+}
 
 /// Runs instance fibers on one thread with Boost.Fiber's round-robin scheduler, which sleeps
 /// on a condition variable when no fiber is ready (an idle shard uses no CPU). Fibers never

@@ -279,6 +279,15 @@ ReadTxn::~ReadTxn() {
   if (txn_ != nullptr) mdb_txn_abort(txn_);
 }
 
+int read_next_seq(MDB_txn* txn, const Databases& dbs, std::uint64_t* next_seq) {
+  std::string_view value;
+  const int rc = db_get(txn, dbs.meta, kMetaNextSeqKey, &value);
+  if (rc != 0) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+  if (value.size() != 8) return MDB_CORRUPTED;
+  *next_seq = get_be64(value);
+  return 0;
+}
+
 int db_get(MDB_txn* txn, Dbi dbi, std::string_view key, std::string_view* value) {
   MDB_val k = to_val(key);
   MDB_val v{0, nullptr};

@@ -123,6 +123,10 @@ int db_get(MDB_txn* txn, Dbi dbi, std::string_view key, std::string_view* value)
 int db_put(MDB_txn* txn, Dbi dbi, std::string_view key, std::string_view value, unsigned flags);
 int db_del(MDB_txn* txn, Dbi dbi, std::string_view key);
 
+/// Reads the store-wide queue sequence (meta `next_seq`). Returns: LMDB's code; MDB_CORRUPTED
+/// if the value is missing or malformed.
+int read_next_seq(MDB_txn* txn, const Databases& dbs, std::uint64_t* next_seq);
+
 /// Aborts its txn when destroyed unless released (to commit it).
 class TxnGuard {
  public:

@@ -391,13 +391,13 @@ void LmdbStore::end_activity_leases(const std::vector<QueueKey>& keys,
 Result<std::uint64_t, Error> LmdbStore::next_queue_seq() {
   ReadTxn txn(*env_);
   if (!txn.ok()) return Err(txn.error());
-  std::string_view value;
-  const int rc = db_get(txn.get(), env_->dbs().meta, kMetaNextSeqKey, &value);
-  if (rc == MDB_NOTFOUND || (rc == 0 && value.size() != 8)) {
+  std::uint64_t next_seq = 0;
+  const int rc = read_next_seq(txn.get(), env_->dbs(), &next_seq);
+  if (rc == MDB_CORRUPTED) {
     return Err(error(ErrorCode::Corruption, "the queue sequence in the meta table is damaged"));
   }
   if (rc != 0) return Err(lmdb_error(rc, "reading the queue sequence", path()));
-  return get_be64(value);
+  return next_seq;
 }
 
 Result<void, Error> LmdbStore::claim_dispatch() {

@@ -20,15 +20,6 @@ constexpr int kMaxResizeRetries = 8;
 
 Error batch_error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
 
-int read_next_seq(MDB_txn* txn, const Databases& dbs, std::uint64_t* next_seq) {
-  std::string_view value;
-  const int rc = db_get(txn, dbs.meta, kMetaNextSeqKey, &value);
-  if (rc != 0) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-  if (value.size() != 8) return MDB_CORRUPTED;
-  *next_seq = get_be64(value);
-  return 0;
-}
-
 int write_next_seq(MDB_txn* txn, const Databases& dbs, std::uint64_t next_seq) {
   std::string value;
   put_be64(value, next_seq);

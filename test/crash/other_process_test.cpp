@@ -6,14 +6,14 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 
 #include <doctest/doctest.h>
 #include <duroxide/duroxide.hpp>
 
+#include "test/testlib/temp_dir.hpp"
+
 using namespace duroxide;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -36,9 +36,8 @@ int run_other(const std::string& store, const char* mode) {
 
 TEST_SUITE("crash") {
   TEST_CASE("another process gets Busy for a runtime, and works as a client meanwhile") {
-    const fs::path dir = fs::temp_directory_path() / ("duroxide-other-" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    const std::string path = (dir / "store.duro").string();
+    const testlib::TempDir dir;
+    const std::string path = dir.file("store.duro");
     {
       auto store = LmdbProvider::open(path).value();
       auto activities =
@@ -72,6 +71,5 @@ TEST_SUITE("crash") {
       CHECK(status.output() == "Hello, other!");
       runtime->shutdown();
     }
-    fs::remove_all(dir);
   }
 }

@@ -5,14 +5,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 
 #include <doctest/doctest.h>
 #include <duroxide/duroxide.hpp>
 
+#include "test/testlib/temp_dir.hpp"
+
 using namespace duroxide;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -32,14 +32,6 @@ int run_worker(const std::string& store, const std::string& instance) {
   return WEXITSTATUS(status);
 }
 
-/// A store in a fresh directory, removed at the end.
-struct StoreDir {
-  fs::path dir = fs::temp_directory_path() / ("duroxide-poison-" + std::to_string(getpid()));
-  std::string path = (dir / "store.duro").string();
-  StoreDir() { fs::create_directories(dir); }
-  ~StoreDir() { fs::remove_all(dir); }
-};
-
 /// Runs the worker until it stops dying. Returns: how often it died.
 int crashes_until_done(const std::string& path, const std::string& instance) {
   int crashes = 0;
@@ -56,14 +48,15 @@ int crashes_until_done(const std::string& path, const std::string& instance) {
 
 TEST_SUITE("crash") {
   TEST_CASE("an activity that crashes the process every time is poisoned after max_attempts") {
-    const StoreDir dir;
+    const testlib::TempDir dir;
+    const std::string path = dir.file("store.duro");
     {
-      auto store = LmdbProvider::open(dir.path).value();
+      auto store = LmdbProvider::open(path).value();
       Client(store).start_orchestration("poisoned", "CallCrash", "").value();
     }
     // max_attempts is 3: three deliveries die in the activity, the fourth is refused.
-    CHECK(crashes_until_done(dir.path, "poisoned") == 3);
-    auto store = LmdbProvider::open(dir.path).value();
+    CHECK(crashes_until_done(path, "poisoned") == 3);
+    auto store = LmdbProvider::open(path).value();
     auto status = Client(store).get_orchestration_status("poisoned").value();
     REQUIRE(status.is_failed());
     CHECK(status.details().category() == ErrorCategory::Poison);
@@ -73,17 +66,18 @@ TEST_SUITE("crash") {
   TEST_CASE(
       "orchestration code that crashes the process every time is poisoned, its child "
       "cancelled") {
-    const StoreDir dir;
+    const testlib::TempDir dir;
+    const std::string path = dir.file("store.duro");
     {
-      auto store = LmdbProvider::open(dir.path).value();
+      auto store = LmdbProvider::open(path).value();
       Client(store).start_orchestration("code", "CrashingCode", "").value();
     }
     // The first run dies on the activity's outcome, handed to the instance in memory; the
     // second re-runs the activity (left over), stores its outcome and dies on it again; the
     // next three count a restart each (max_attempts 3) and die in the replayed turn; the sixth
     // refuses to run the code.
-    CHECK(crashes_until_done(dir.path, "code") == 5);
-    auto store = LmdbProvider::open(dir.path).value();
+    CHECK(crashes_until_done(path, "code") == 5);
+    auto store = LmdbProvider::open(path).value();
     Client client(store);
     auto status = client.get_orchestration_status("code").value();
     REQUIRE(status.is_failed());

@@ -3,18 +3,16 @@
 // and a larger map lets the same instances finish with the output of an unhindered run.
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <string>
 #include <thread>
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include "test/testlib/harness.hpp"
+#include "test/testlib/temp_dir.hpp"
 
 using namespace duroxide;
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -52,9 +50,8 @@ ActivityRegistry blobs(std::atomic<int>& runs) {
 
 TEST_SUITE("engine.full_store") {
   TEST_CASE("a full store stalls instances without loss; a larger map lets them finish") {
-    const fs::path dir = fs::temp_directory_path() / ("duroxide-full-" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    const std::string path = (dir / "store.duro").string();
+    const testlib::TempDir dir;
+    const std::string path = dir.file("store.duro");
     const std::string expected_tail = ":" + std::to_string(kSteps * kBlobBytes);
     std::atomic<int> runs{0};
     {
@@ -103,7 +100,5 @@ TEST_SUITE("engine.full_store") {
     runtime->shutdown();
     MESSAGE("activity runs: " << runs.load() << " for " << kInstances * kSteps << " calls");
     CHECK(runs.load() >= kInstances * kSteps);
-    store.reset();
-    fs::remove_all(dir);
   }
 }

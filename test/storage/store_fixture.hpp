@@ -18,29 +18,11 @@
 #include <duroxide/provider.hpp>
 
 #include "storage/lmdb_store.hpp"
+#include "test/testlib/temp_dir.hpp"
 
 namespace duroxide::storage::testing {
 
-/// A fresh directory under $TMPDIR or /tmp, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    path_ = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/duroxide-test-XXXXXX";
-    REQUIRE(::mkdtemp(path_.data()) != nullptr);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testlib::TempDir;
 
 /// Options for tests: no foreign polling unless a test asks for it.
 inline LmdbOptions test_options() {
