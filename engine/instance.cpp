@@ -52,17 +52,15 @@ void Instance::run() noexcept {
 }
 
 void Instance::deliver(std::vector<QueuedMessage> messages) {
-  std::lock_guard lock(mutex_);
   for (auto& message : messages) inbox_.push_back(std::move(message));
-  wake_.notify_one();
+  wakeup_.wake();
 }
 
 void Instance::deliver_result(ActivityResult result) {
-  std::lock_guard lock(mutex_);
   const std::uint64_t serial = ++result_serial_;
   inbox_.push_back(QueuedMessage{QueueKey{kResultMark, serial}, result.message});
   results_.emplace(serial, std::move(result));
-  wake_.notify_one();
+  wakeup_.wake();
 }
 
 std::vector<ActivityResult> Instance::take_unrecorded_results() {
@@ -75,9 +73,8 @@ std::vector<ActivityResult> Instance::take_unrecorded_results() {
 }
 
 void Instance::request_unwind() {
-  std::lock_guard lock(mutex_);
   unwind_requested_ = true;
-  wake_.notify_one();
+  wakeup_.wake();
 }
 
 std::vector<QueuedMessage> Instance::take_inbox() {
@@ -98,20 +95,13 @@ TimestampMs Instance::now() const { return services_.now(); }
 
 // Takes the inbox, waiting (parked) for messages if `wait` and there are none. Suspends.
 std::vector<QueuedMessage> Instance::take_queued(bool wait) {
-  std::unique_lock lock(mutex_);
   while (wait && inbox_.empty() && !unwind_requested_) {
     shard_.park(*this);
-    wake_.wait(lock);
+    wakeup_.sleep();
     shard_.unpark(*this);
   }
-  if (unwind_requested_) {
-    lock.unlock();
-    unwind();
-  }
-  std::vector<QueuedMessage> queued(std::make_move_iterator(inbox_.begin()),
-                                    std::make_move_iterator(inbox_.end()));
-  inbox_.clear();
-  return queued;
+  if (unwind_requested_) unwind();
+  return std::exchange(inbox_, {});
 }
 
 // From here on the messages count as consumed: the next commit deletes them. Child starts

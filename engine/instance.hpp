@@ -3,7 +3,6 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -11,12 +10,11 @@
 #include <string>
 #include <vector>
 
-#include <boost/fiber/condition_variable.hpp>
-#include <boost/fiber/mutex.hpp>
-
 #include <duroxide/provider.hpp>
 
 #include "engine/execution.hpp"
+#include "engine/fiber_stacks.hpp"
+#include "engine/fiber_wakeup.hpp"
 #include "engine/services.hpp"
 
 namespace duroxide::engine {
@@ -59,6 +57,8 @@ class Instance final : public ExecutionHost {
   /// True when the instance stopped on an error (a failed commit or load), not by design.
   bool failed() const { return failed_; }
 
+  /// The stack the instance's fiber runs on.
+  StackRange stack;
   /// Position in the shard's list of parked instances, when parked.
   std::optional<std::list<Instance*>::iterator> parked_at;
 
@@ -92,9 +92,8 @@ class Instance final : public ExecutionHost {
   const Services& services_;
   std::string id_;
 
-  boost::fibers::mutex mutex_;
-  boost::fibers::condition_variable wake_;
-  std::deque<QueuedMessage> inbox_;
+  FiberWakeup wakeup_;  // the fiber sleeps on it while parked
+  std::vector<QueuedMessage> inbox_;
   bool unwind_requested_ = false;
   bool unwinding_ = false;
   bool failed_ = false;

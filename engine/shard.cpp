@@ -72,10 +72,16 @@ void Shard::deliver(Task task) {
     std::lock_guard lock(live_mutex_);
     ++live_;
   }
-  boost::fibers::fiber(std::allocator_arg, stacks_, [instance] { instance->run(); }).detach();
+  boost::fibers::fiber fiber(std::allocator_arg, stacks_.allocator(),
+                            [instance] { instance->run(); });
+  instance->stack = stacks_.last_allocated();
+  fiber.detach();
 }
 
 void Shard::park(Instance& instance) {
+  // Past a few hundred parked fibers their memory is what counts: a parked fiber keeps only
+  // the stack pages it waits in. Below that, a step's pages would be touched again at once.
+  if (parked_.size() >= kWholeStacksParked) FiberStacks::release_below(instance.stack);
   instance.parked_at = parked_.insert(parked_.end(), &instance);
   if (parked_.size() > max_parked_) {
     Instance* oldest = parked_.front();

@@ -17,10 +17,10 @@
 #include <boost/fiber/buffered_channel.hpp>
 #include <boost/fiber/condition_variable.hpp>
 #include <boost/fiber/mutex.hpp>
-#include <boost/fiber/pooled_fixedsize_stack.hpp>
 
 #include <duroxide/provider.hpp>
 
+#include "engine/fiber_stacks.hpp"
 #include "engine/services.hpp"
 
 namespace duroxide::engine {
@@ -56,7 +56,7 @@ class Shard {
   /// Unwinds every instance, waits for their fibers to end, and joins the thread.
   void stop();
 
-  // For Instance (on the shard's thread).
+  // For Instance (on the shard's thread). park() runs on the instance's own fiber.
   void park(Instance& instance);
   void unpark(Instance& instance);
   void on_instance_done(Instance& instance);
@@ -85,10 +85,14 @@ class Shard {
   static constexpr std::chrono::milliseconds kFirstRetry{100};
   static constexpr std::chrono::milliseconds kLongestRetry{30'000};
 
+  // Parked fibers that keep every stack page they touched; those parked beyond give back the
+  // pages under the frame they wait in (FiberStacks::release_below).
+  static constexpr std::size_t kWholeStacksParked = 256;
+
   const Services& services_;
   const std::size_t max_parked_;
   boost::fibers::buffered_channel<Task> tasks_{1024};
-  boost::fibers::pooled_fixedsize_stack stacks_;
+  FiberStacks stacks_;
   std::unordered_map<std::string, std::shared_ptr<Instance>> instances_;
   std::list<Instance*> parked_;                         // least recently parked first
   std::unordered_map<std::string, unsigned> failures_;  // consecutive failures by instance

@@ -32,7 +32,9 @@ struct RuntimeOptions {
   std::size_t max_parked_instances = 10000;
   /// Stack size of each orchestration fiber (at least 16 KiB). Stacks are pooled and have no
   /// guard page: orchestration code must not recurse deeply or keep large arrays on its stack
-  /// (put big data on the heap).
+  /// (put big data on the heap). The size is address space, not memory: a fiber holds only the
+  /// pages it touched, and once more than a few hundred fibers of a thread are parked, each one
+  /// that parks gives back the pages below the frame it waits in (about 4 KiB stay).
   std::size_t fiber_stack_size = 64 * 1024;
   /// Orchestrator messages taken from the store per dispatch round (at least 1).
   std::size_t dispatch_batch = 512;

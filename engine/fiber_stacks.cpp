@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+// Fiber stacks carved from shared mappings, with their unused pages given back when parked.
+#include "engine/fiber_stacks.hpp"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <new>
+
+namespace duroxide::engine {
+
+namespace {
+std::size_t page_size() {
+  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+std::size_t round_up_to_page(std::size_t bytes) {
+  const std::size_t page = page_size();
+  return (bytes + page - 1) / page * page;
+}
+
+// Stacks carved from one mapping: a few MiB, so that 100,000 stacks take a few thousand
+// mappings at most (the kernel also merges neighbours).
+constexpr std::size_t kMappingBytes = 4 * 1024 * 1024;
+
+// Stack kept under the frame of release_below for the calls it still makes.
+constexpr std::uintptr_t kCallRoom = 1024;
+}  // namespace
+
+FiberStacks::FiberStacks(std::size_t stack_size) : stack_size_(round_up_to_page(stack_size)) {}
+
+FiberStacks::~FiberStacks() {
+  for (auto [base, bytes] : mappings_) ::munmap(base, bytes);
+}
+
+void FiberStacks::map_more() {
+  const std::size_t count = std::max<std::size_t>(1, kMappingBytes / stack_size_);
+  const std::size_t bytes = count * stack_size_;
+  void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) throw std::bad_alloc();
+  mappings_.emplace_back(static_cast<char*>(base), bytes);
+  mapped_ += bytes;
+  // Handed out from the low end first (cold_ is used from its back).
+  for (std::size_t i = count; i-- > 0;) cold_.push_back(static_cast<char*>(base) + i * stack_size_);
+}
+
+boost::context::stack_context FiberStacks::allocate() {
+  char* low = nullptr;
+  if (!warm_.empty()) {
+    low = warm_.back();
+    warm_.pop_back();
+  } else {
+    if (cold_.empty()) map_more();
+    low = cold_.back();
+    cold_.pop_back();
+  }
+  last_ = StackRange{low, low + stack_size_};
+  boost::context::stack_context stack;
+  stack.size = stack_size_;
+  stack.sp = last_.high;
+  return stack;
+}
+
+void FiberStacks::deallocate(boost::context::stack_context& stack) {
+  char* low = static_cast<char*>(stack.sp) - stack.size;
+  if (warm_.size() < kWarmStacks) {
+    warm_.push_back(low);
+    return;
+  }
+  ::madvise(low, stack.size, MADV_DONTNEED);
+  cold_.push_back(low);
+}
+
+// Not inlined, so that its frame lies below the caller's and the frame address is this call's.
+__attribute__((noinline)) void FiberStacks::release_below(const StackRange& stack) {
+  auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+  const auto low = reinterpret_cast<std::uintptr_t>(stack.low);
+  const auto high = reinterpret_cast<std::uintptr_t>(stack.high);
+  if (here <= low || here >= high) return;  // not on that stack (a sanitizer's fake frame)
+  const std::uintptr_t page = page_size();
+  // The 1 KiB under this frame stays for the system call's own frame. The raw system call,
+  // because a sanitizer's interceptor for madvise could use more.
+  const std::uintptr_t keep_from = (here - kCallRoom) / page * page;
+  if (keep_from <= low) return;
+  ::syscall(SYS_madvise, stack.low, keep_from - low, MADV_DONTNEED);
+}
+
+}  // namespace duroxide::engine
