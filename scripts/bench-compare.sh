@@ -18,7 +18,10 @@
 # (see PEERS_DIR/RESULTS.md) and every such figure is labelled "recorded", not "measured".
 #
 # duroxide-cpp runs the peers' sizes: W1 with 1,000 instances (the peers' count; duroxide-bench
-# defaults to 10,000), W2 1,000 activities, W3 200 steps, W4 500 timers of 100 ms.
+# defaults to 10,000), W2 1,000 activities, W3 200 steps, W4 500 timers of 100 ms. W1 runs twice:
+# with one client thread (--clients=1), the peers' shape, where each start is durable before the
+# next one is made, which is what the table compares; and with duroxide-bench's default of 32
+# client threads, whose figures follow the table as "hello-concurrent".
 #
 # Output (stdout): one table row per workload, metric and peer. "advantage" is how many times
 # better duroxide-cpp's figure is (peer / duroxide-cpp for times, latencies and sizes,
@@ -77,13 +80,16 @@ buildtype=$(meson introspect --buildoptions "$build" 2>/dev/null |
 
 ours="$work/ours.txt"
 : > "$ours"
-for wl in hello fanout chain timers; do
-  args=(--workload="$wl")
-  [ "$wl" = hello ] && args+=(--n=1000)
+for wl in hello hello-concurrent fanout chain timers; do
+  case "$wl" in
+    hello) args=(--workload=hello --n=1000 --clients=1) ;;
+    hello-concurrent) args=(--workload=hello --n=1000) ;;
+    *) args=(--workload="$wl") ;;
+  esac
   for ((i = 1; i <= runs; i++)); do
     log "duroxide-cpp $wl, pass $i/$runs: $bench ${args[*]} ${BENCH_ARGS:-}"
     # shellcheck disable=SC2086  # BENCH_ARGS is a list of options
-    "$bench" "${args[@]}" ${BENCH_ARGS:-} >> "$ours"
+    "$bench" "${args[@]}" ${BENCH_ARGS:-} | sed "s/^duroxide-cpp hello /duroxide-cpp $wl /" >> "$ours"
   done
 done
 
@@ -146,6 +152,12 @@ for workload, metric in metrics:
             advantage = theirs / mine if mine else float("inf")
         print(f"| {workload} | {metric} | {mine:.3f} | {peer} | {theirs:.3f} | {source} "
               f"| {advantage:.1f}x |")
+print()
+print("duroxide-cpp alone, W1 with 32 client threads (hello-concurrent, medians):")
+for metric in ("orch_per_s", "p50_ms", "p99_ms", "rss_mib"):
+    value = ours.get(("duroxide-cpp", "hello-concurrent", metric))
+    if value is not None:
+        print(f"    {metric} {value:.3f}")
 print()
 print("Notes: peer RSS is the Node process only (DBOS's PostgreSQL server is not counted);")
 print("peer store sizes are duroxide's SQLite file after a WAL checkpoint and DBOS's `dbos` schema.")

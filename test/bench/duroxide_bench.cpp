@@ -65,7 +65,9 @@ std::chrono::seconds wait_limit() {
 struct Options {
   std::string workload;  // empty: all of them, each in a child process
   int n = 0;             // 0: the workload's default count
-  int clients = 8;       // client threads starting instances (and raising events) concurrently
+  // Client threads starting instances (and raising events) concurrently. A start returns once
+  // it is durable, so starts per second are at most clients x group commits per second.
+  int clients = 32;
   bool sync = true;
   std::size_t threads = 0;  // orchestration threads; 0: the RuntimeOptions default
 };
