@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <ostream>
 #include <streambuf>
 #include <string_view>
@@ -19,6 +20,16 @@
 // Records are written with cereal's BinaryOutputArchive (little-endian on every platform we
 // build for) and read back with BoundedInputArchive below, which reads the same layout but
 // checks every length against the bytes that are left before it allocates or copies.
+//
+// Layouts: a record's class version decides how its integers and string lengths are stored.
+// The older versions use cereal's own layout (Layout::Fixed): a string length is a u64 and an
+// integer takes its full width. From the versions in kCompactSince on (Layout::Compact), string
+// lengths and unsigned integers are unsigned LEB128 varints (7 bits a byte, the lowest first,
+// the high bit set on every byte but the last, in as few bytes as the value needs: at most 10),
+// and signed integers are zigzag-mapped first (0, -1, 1, -2 ... to 0, 1, 2, 3 ...), so that
+// small magnitudes of either sign are short. Enums and flags stay one byte, and the class
+// version and the checksum stay fixed-width u32: the decoder reads the version before it knows
+// the layout. The encoder writes the newest versions only; the decoder reads every version.
 //
 // Checksums: from the class versions below on, a record ends with the CRC-32C of the bytes
 // before it (u32, little-endian), so that damage anywhere in a record is Corruption rather than
@@ -53,6 +64,13 @@ class StringSink final : public std::streambuf {
 
 }  // namespace
 
+/// How a record stores its integers and string lengths; its class version decides (see the
+/// comment at the top of this file).
+enum class Layout : std::uint8_t {
+  Fixed,    ///< the older class versions: cereal's own, u64 lengths and full-width integers
+  Compact,  ///< from kCompactSince on: LEB128 lengths and integers, zigzag for signed ones
+};
+
 /// Reads cereal's binary layout from a byte range; throws cereal::Exception past its end.
 class BoundedInputArchive final
     : public cereal::InputArchive<BoundedInputArchive, cereal::AllowEmptyClassElision> {
@@ -79,6 +97,11 @@ class BoundedInputArchive final
     return taken;
   }
 
+  /// The layout of the record being read, set by its outer class from its class version. A
+  /// class nested in it (which carries a class version of its own) must be in the same layout,
+  /// as the encoder writes it.
+  Layout record_layout = Layout::Fixed;
+
  private:
   std::string_view bytes_;
   std::size_t offset_ = 0;
@@ -97,11 +120,6 @@ void CEREAL_LOAD_FUNCTION_NAME(BoundedInputArchive& ar, cereal::NameValuePair<T>
   ar(pair.value);
 }
 
-template <class T>
-void CEREAL_LOAD_FUNCTION_NAME(BoundedInputArchive& ar, cereal::SizeTag<T>& tag) {
-  ar(tag.size);
-}
-
 namespace {
 
 using Out = cereal::BinaryOutputArchive;
@@ -109,15 +127,84 @@ using In = BoundedInputArchive;
 
 [[noreturn]] void reject(const std::string& what) { throw cereal::Exception(what); }
 
+/// The longest LEB128 varint of a 64-bit value: 9 bytes of 7 bits and 1 bit in the tenth.
+constexpr std::size_t kMaxVarintBytes = 10;
+
+/// Writes an unsigned field as a LEB128 varint (the newest class versions are all compact).
+template <class U>
+void put_uint(Out& ar, U value) {
+  static_assert(std::is_unsigned_v<U>, "signed fields are written with put_int");
+  std::uint64_t rest = value;
+  char bytes[kMaxVarintBytes];
+  std::size_t size = 0;
+  while (rest >= 0x80) {
+    bytes[size++] = static_cast<char>((rest & 0x7F) | 0x80);
+    rest >>= 7;
+  }
+  bytes[size++] = static_cast<char>(rest);
+  ar.saveBinary(bytes, static_cast<std::streamsize>(size));
+}
+
+/// Writes a signed field zigzag-mapped, as a LEB128 varint.
+void put_int(Out& ar, std::int64_t value) {
+  const auto bits = static_cast<std::uint64_t>(value);
+  put_uint(ar, (bits << 1) ^ (std::uint64_t{0} - (bits >> 63)));
+}
+
+/// Reads a LEB128 varint. Rejects one longer than 10 bytes, one whose tenth byte holds more
+/// than the 64th bit, and one with a trailing zero group (not its shortest form: the encoder
+/// never writes it, so a record has exactly one encoding).
+std::uint64_t get_varint(In& ar) {
+  std::uint64_t value = 0;
+  for (std::size_t index = 0; index < kMaxVarintBytes; ++index) {
+    std::uint8_t byte = 0;
+    ar(byte);
+    const std::uint64_t group = byte & 0x7F;
+    // Bits shifted past the 64th are dropped here and rejected below.
+    value |= group << (7 * index);
+    if ((byte & 0x80) != 0) continue;  // more groups follow
+    if (index == kMaxVarintBytes - 1 && group > 1) reject("varint overflows 64 bits");
+    if (index > 0 && group == 0) reject("varint not in its shortest form");
+    return value;
+  }
+  reject("varint longer than " + std::to_string(kMaxVarintBytes) + " bytes");
+}
+
+/// Reads an unsigned field; in the compact layout, a value wider than the field is rejected.
+template <class U>
+void get_uint(In& ar, U& value, Layout layout) {
+  static_assert(std::is_unsigned_v<U>, "signed fields are read with get_int");
+  if (layout == Layout::Fixed) {
+    ar(value);
+    return;
+  }
+  const std::uint64_t raw = get_varint(ar);
+  if (raw > std::numeric_limits<U>::max()) {
+    reject("varint " + std::to_string(raw) + " too large for a field of " +
+           std::to_string(sizeof(U)) + " bytes");
+  }
+  value = static_cast<U>(raw);
+}
+
+/// Reads a signed field: the inverse of put_int in the compact layout.
+void get_int(In& ar, std::int64_t& value, Layout layout) {
+  if (layout == Layout::Fixed) {
+    ar(value);
+    return;
+  }
+  const std::uint64_t raw = get_varint(ar);
+  value = static_cast<std::int64_t>((raw >> 1) ^ (std::uint64_t{0} - (raw & 1)));
+}
+
 void put_string(Out& ar, std::string_view text) {
-  ar(cereal::make_size_tag(static_cast<cereal::size_type>(text.size())));
+  put_uint(ar, text.size());
   ar.saveBinary(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
 /// Returns: the next string of the record as a view into its bytes.
-std::string_view view_string(In& ar) {
-  cereal::size_type size = 0;
-  ar(cereal::make_size_tag(size));
+std::string_view view_string(In& ar, Layout layout) {
+  std::uint64_t size = 0;
+  get_uint(ar, size, layout);
   // The declared length is checked before anything is allocated or copied: hostile bytes
   // cannot ask for gigabytes.
   if (size > ar.remaining()) {
@@ -127,7 +214,7 @@ std::string_view view_string(In& ar) {
   return ar.take(static_cast<std::size_t>(size));
 }
 
-void get_string(In& ar, std::string& text) { text.assign(view_string(ar)); }
+void get_string(In& ar, std::string& text, Layout layout) { text.assign(view_string(ar, layout)); }
 
 template <class E>
 void put_enum(Out& ar, E value) {
@@ -152,11 +239,11 @@ void check_version(std::uint32_t version, std::uint32_t newest, const char* type
 }
 
 // The class versions this build writes (FORMAT.md); it reads every version from 1 up.
-constexpr std::uint32_t kEventVersion = 3;
-constexpr std::uint32_t kMessageVersion = 3;
-constexpr std::uint32_t kWorkItemVersion = 2;
-constexpr std::uint32_t kRecordVersion = 3;
-constexpr std::uint32_t kErrorVersion = 1;
+constexpr std::uint32_t kEventVersion = 4;
+constexpr std::uint32_t kMessageVersion = 4;
+constexpr std::uint32_t kWorkItemVersion = 3;
+constexpr std::uint32_t kRecordVersion = 4;
+constexpr std::uint32_t kErrorVersion = 2;
 
 // The first class version of each record that ends with a checksum.
 template <class T>
@@ -169,6 +256,25 @@ template <>
 constexpr std::uint32_t kChecksummedSince<ActivityWorkItem> = 2;
 template <>
 constexpr std::uint32_t kChecksummedSince<InstanceRecord> = 3;
+
+// The first class version of each class in the compact layout; the older ones are fixed.
+template <class T>
+constexpr std::uint32_t kCompactSince = 0;
+template <>
+constexpr std::uint32_t kCompactSince<HistoryEvent> = 4;
+template <>
+constexpr std::uint32_t kCompactSince<OrchestratorMessage> = 4;
+template <>
+constexpr std::uint32_t kCompactSince<ActivityWorkItem> = 3;
+template <>
+constexpr std::uint32_t kCompactSince<InstanceRecord> = 4;
+template <>
+constexpr std::uint32_t kCompactSince<ErrorDetails> = 2;
+
+template <class T>
+Layout layout_of(std::uint32_t version) {
+  return version >= kCompactSince<T> ? Layout::Compact : Layout::Fixed;
+}
 
 constexpr std::size_t kChecksumBytes = 4;
 
@@ -191,12 +297,19 @@ CEREAL_CLASS_VERSION(duroxide::ErrorDetails, duroxide::storage::kErrorVersion)
 
 // Non-intrusive save/load pairs, found by cereal through argument-dependent lookup. The order of
 // fields here is the record layout documented in storage/FORMAT.md: append fields, never reorder.
+// Each load reads the layout its class version was written in (storage::layout_of).
 namespace duroxide {
 
 using storage::get_enum;
+using storage::get_int;
 using storage::get_string;
+using storage::get_uint;
+using storage::Layout;
+using storage::layout_of;
 using storage::put_enum;
+using storage::put_int;
 using storage::put_string;
+using storage::put_uint;
 
 void save(cereal::BinaryOutputArchive& ar, const ErrorDetails& error, std::uint32_t /*version*/) {
   put_enum(ar, error.category());
@@ -206,19 +319,25 @@ void save(cereal::BinaryOutputArchive& ar, const ErrorDetails& error, std::uint3
 
 void load(storage::BoundedInputArchive& ar, ErrorDetails& error, std::uint32_t version) {
   storage::check_version(version, storage::kErrorVersion, "ErrorDetails");
+  const Layout layout = layout_of<ErrorDetails>(version);
+  if (layout != ar.record_layout) {
+    storage::reject("version " + std::to_string(version) +
+                    " of ErrorDetails in a record of the other layout");
+  }
   ErrorCategory category = ErrorCategory::Application;
   std::string kind;
   std::string message;
   get_enum(ar, category, ErrorCategory::Application, ErrorCategory::Poison);
-  get_string(ar, kind);
-  get_string(ar, message);
+  get_string(ar, kind, layout);
+  get_string(ar, message, layout);
   error = ErrorDetails(category, std::move(kind), std::move(message));
 }
 
 void save(cereal::BinaryOutputArchive& ar, const HistoryEvent& event, std::uint32_t /*version*/) {
-  ar(event.event_id);
+  put_uint(ar, event.event_id);
   put_enum(ar, event.kind);
-  ar(event.source_id, event.timestamp);
+  put_uint(ar, event.source_id);
+  put_int(ar, event.timestamp);
   put_enum(ar, event.category);
   put_string(ar, event.name);
   put_string(ar, event.version);
@@ -228,66 +347,72 @@ void save(cereal::BinaryOutputArchive& ar, const HistoryEvent& event, std::uint3
 
 void load(storage::BoundedInputArchive& ar, HistoryEvent& event, std::uint32_t version) {
   storage::check_version(version, storage::kEventVersion, "HistoryEvent");
-  ar(event.event_id);
+  const Layout layout = layout_of<HistoryEvent>(version);
+  get_uint(ar, event.event_id, layout);
   get_enum(ar, event.kind, EventKind::OrchestrationStarted,
            version == 1 ? EventKind::OrchestrationContinuedAsNew : EventKind::CancelRequested);
-  ar(event.source_id, event.timestamp);
+  get_uint(ar, event.source_id, layout);
+  get_int(ar, event.timestamp, layout);
   get_enum(ar, event.category, ErrorCategory::Application, ErrorCategory::Poison);
-  get_string(ar, event.name);
-  get_string(ar, event.version);
-  get_string(ar, event.data);
-  if (version >= 2) get_string(ar, event.instance);
+  get_string(ar, event.name, layout);
+  get_string(ar, event.version, layout);
+  get_string(ar, event.data, layout);
+  if (version >= 2) get_string(ar, event.instance, layout);
 }
 
 void save(cereal::BinaryOutputArchive& ar, const OrchestratorMessage& message,
           std::uint32_t /*version*/) {
   put_string(ar, message.instance_id);
-  ar(message.execution_id);
+  put_uint(ar, message.execution_id);
   put_enum(ar, message.kind);
-  ar(message.source_id, message.visible_at);
+  put_uint(ar, message.source_id);
+  put_int(ar, message.visible_at);
   put_string(ar, message.name);
   put_string(ar, message.version);
   put_string(ar, message.data);
   put_string(ar, message.parent_id);  // version 2
-  ar(message.parent_execution_id);
+  put_uint(ar, message.parent_execution_id);
 }
 
 void load(storage::BoundedInputArchive& ar, OrchestratorMessage& message, std::uint32_t version) {
   storage::check_version(version, storage::kMessageVersion, "OrchestratorMessage");
-  get_string(ar, message.instance_id);
-  ar(message.execution_id);
+  const Layout layout = layout_of<OrchestratorMessage>(version);
+  get_string(ar, message.instance_id, layout);
+  get_uint(ar, message.execution_id, layout);
   get_enum(ar, message.kind, MessageKind::StartOrchestration,
            version == 1 ? MessageKind::CancelRequested : MessageKind::ActivityAbandoned);
-  ar(message.source_id, message.visible_at);
-  get_string(ar, message.name);
-  get_string(ar, message.version);
-  get_string(ar, message.data);
+  get_uint(ar, message.source_id, layout);
+  get_int(ar, message.visible_at, layout);
+  get_string(ar, message.name, layout);
+  get_string(ar, message.version, layout);
+  get_string(ar, message.data, layout);
   if (version >= 2) {
-    get_string(ar, message.parent_id);
-    ar(message.parent_execution_id);
+    get_string(ar, message.parent_id, layout);
+    get_uint(ar, message.parent_execution_id, layout);
   }
 }
 
 void save(cereal::BinaryOutputArchive& ar, const ActivityWorkItem& item,
           std::uint32_t /*version*/) {
   put_string(ar, item.instance_id);
-  ar(item.execution_id);
+  put_uint(ar, item.execution_id);
   put_string(ar, item.orchestration_name);
-  ar(item.activity_id);
+  put_uint(ar, item.activity_id);
   put_string(ar, item.name);
   put_string(ar, item.input);
-  ar(item.attempt);
+  put_uint(ar, item.attempt);
 }
 
 void load(storage::BoundedInputArchive& ar, ActivityWorkItem& item, std::uint32_t version) {
   storage::check_version(version, storage::kWorkItemVersion, "ActivityWorkItem");
-  get_string(ar, item.instance_id);
-  ar(item.execution_id);
-  get_string(ar, item.orchestration_name);
-  ar(item.activity_id);
-  get_string(ar, item.name);
-  get_string(ar, item.input);
-  ar(item.attempt);
+  const Layout layout = layout_of<ActivityWorkItem>(version);
+  get_string(ar, item.instance_id, layout);
+  get_uint(ar, item.execution_id, layout);
+  get_string(ar, item.orchestration_name, layout);
+  get_uint(ar, item.activity_id, layout);
+  get_string(ar, item.name, layout);
+  get_string(ar, item.input, layout);
+  get_uint(ar, item.attempt, layout);
 }
 
 void save(cereal::BinaryOutputArchive& ar, const InstanceRecord& record,
@@ -296,34 +421,44 @@ void save(cereal::BinaryOutputArchive& ar, const InstanceRecord& record,
   put_string(ar, record.name);
   put_string(ar, record.version);
   put_enum(ar, record.state);
-  ar(record.execution_id, record.created_at, record.updated_at);
+  put_uint(ar, record.execution_id);
+  put_int(ar, record.created_at);
+  put_int(ar, record.updated_at);
   put_string(ar, record.output);
   ar(record.error);
   ar(static_cast<std::uint8_t>(record.custom_status.has_value()));
   if (record.custom_status) put_string(ar, *record.custom_status);
   put_string(ar, record.parent_id);
-  ar(record.parent_execution_id, record.parent_event_id);  // version 2
-  ar(record.recovery_attempts);                            // version 3
+  put_uint(ar, record.parent_execution_id);  // version 2
+  put_uint(ar, record.parent_event_id);      // version 2
+  put_uint(ar, record.recovery_attempts);    // version 3
 }
 
 void load(storage::BoundedInputArchive& ar, InstanceRecord& record, std::uint32_t version) {
   storage::check_version(version, storage::kRecordVersion, "InstanceRecord");
-  get_string(ar, record.instance_id);
-  get_string(ar, record.name);
-  get_string(ar, record.version);
+  const Layout layout = layout_of<InstanceRecord>(version);
+  ar.record_layout = layout;
+  get_string(ar, record.instance_id, layout);
+  get_string(ar, record.name, layout);
+  get_string(ar, record.version, layout);
   get_enum(ar, record.state, InstanceState::Running, InstanceState::Failed);
-  ar(record.execution_id, record.created_at, record.updated_at);
-  get_string(ar, record.output);
+  get_uint(ar, record.execution_id, layout);
+  get_int(ar, record.created_at, layout);
+  get_int(ar, record.updated_at, layout);
+  get_string(ar, record.output, layout);
   ar(record.error);
   std::uint8_t has_custom_status = 0;
   ar(has_custom_status);
   if (has_custom_status > 1) storage::reject("custom status flag out of range");
   record.custom_status.reset();
-  if (has_custom_status == 1) get_string(ar, record.custom_status.emplace());
-  get_string(ar, record.parent_id);
-  if (version >= 2) ar(record.parent_execution_id, record.parent_event_id);
+  if (has_custom_status == 1) get_string(ar, record.custom_status.emplace(), layout);
+  get_string(ar, record.parent_id, layout);
+  if (version >= 2) {
+    get_uint(ar, record.parent_execution_id, layout);
+    get_uint(ar, record.parent_event_id, layout);
+  }
   record.recovery_attempts = 0;
-  if (version >= 3) ar(record.recovery_attempts);
+  if (version >= 3) get_uint(ar, record.recovery_attempts, layout);
 }
 
 }  // namespace duroxide
@@ -399,9 +534,9 @@ Result<T, Error> decode_record(std::string_view bytes, const char* type) {
 }
 
 /// Both queue records begin with their instance id, right after the class version.
+template <class T>
 std::string_view leading_instance_id(In& ar, std::uint32_t newest, const char* type) {
-  get_version(ar, newest, type);
-  return view_string(ar);
+  return view_string(ar, layout_of<T>(get_version(ar, newest, type)));
 }
 
 }  // namespace
@@ -426,8 +561,9 @@ Result<InstanceRecord, Error> decode_instance_record(std::string_view bytes) {
 
 Result<InstanceState, Error> peek_instance_state(std::string_view bytes) {
   return guarded(bytes, "instance record", [](In& ar) {
-    get_version(ar, kRecordVersion, "InstanceRecord");
-    for (int field = 0; field < 3; ++field) view_string(ar);  // instance_id, name, version
+    const Layout layout =
+        layout_of<InstanceRecord>(get_version(ar, kRecordVersion, "InstanceRecord"));
+    for (int field = 0; field < 3; ++field) view_string(ar, layout);  // instance_id, name, version
     InstanceState state = InstanceState::Running;
     get_enum(ar, state, InstanceState::Running, InstanceState::Failed);
     return state;
@@ -436,13 +572,13 @@ Result<InstanceState, Error> peek_instance_state(std::string_view bytes) {
 
 Result<std::string_view, Error> peek_message_instance_id(std::string_view bytes) {
   return guarded(bytes, "orchestrator message", [](In& ar) {
-    return leading_instance_id(ar, kMessageVersion, "OrchestratorMessage");
+    return leading_instance_id<OrchestratorMessage>(ar, kMessageVersion, "OrchestratorMessage");
   });
 }
 
 Result<std::string_view, Error> peek_work_item_instance_id(std::string_view bytes) {
   return guarded(bytes, "activity work item", [](In& ar) {
-    return leading_instance_id(ar, kWorkItemVersion, "ActivityWorkItem");
+    return leading_instance_id<ActivityWorkItem>(ar, kWorkItemVersion, "ActivityWorkItem");
   });
 }
 
