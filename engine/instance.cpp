@@ -48,6 +48,7 @@ void Instance::run() noexcept {
     failed_ = true;
     services_.logger.log(LogLevel::Error, "instance '{}' stopped by an unknown exception", id_);
   }
+  leave_recovery_gate();  // stopped before its recovered turn was durable
   shard_.on_instance_done(*this);
 }
 
@@ -82,6 +83,12 @@ std::vector<QueuedMessage> Instance::take_inbox() {
   std::move(inbox_.begin(), inbox_.end(), std::back_inserter(messages));
   inbox_.clear();
   return messages;
+}
+
+void Instance::leave_recovery_gate() {
+  if (auto mode = std::exchange(in_recovery_gate_, std::nullopt)) {
+    services_.recovery_gate->leave(*mode);
+  }
 }
 
 void Instance::unwind() {
@@ -223,6 +230,7 @@ void Instance::commit_step() {
   consumed_.clear();
   results_taken_.clear();
   row_dirty_ = false;
+  leave_recovery_gate();  // a recovered turn ends with its first durable step
   row_stored_ = row_stored_ || writes_row;
   if (!cancelled.empty() && services_.cancel_activity) {
     for (std::uint64_t activity_id : cancelled) {
@@ -297,13 +305,21 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
 // crashed the process on them. Such a start is counted durably before any code runs, so that
 // an orchestration that kills the process every time fails as Poison instead of looping
 // forever. The first completed step clears the count. Retries after a failure in this process
-// (the shard's back-off) are not counted again: they are no crash.
+// (the shard's back-off) are not counted again: they are no crash. The turn passes the
+// recovery gate first: an instance counted before runs it alone (see RecoveryGate).
 // Returns: false if the instance was poisoned (it has failed without running its code).
 bool Instance::count_recovery(std::vector<QueuedMessage>& first) {
   const bool recovered = std::any_of(first.begin(), first.end(), [this](const QueuedMessage& q) {
     return !is_result(q) && q.key.seq < services_.recovered_below;
   });
   if (!recovered || shard_.failures(id_) != 0) return true;
+  const auto mode = row_.recovery_attempts == 0 ? RecoveryGate::Mode::Shared
+                                                : RecoveryGate::Mode::Alone;
+  if (!services_.recovery_gate->enter(mode, row_.recovery_attempts, &shard_)) {
+    deliver_first_ = std::move(first);  // the runtime is stopping: the messages go back
+    unwind();
+  }
+  in_recovery_gate_ = mode;
   if (row_.recovery_attempts != UINT32_MAX) ++row_.recovery_attempts;
   if (row_.recovery_attempts > std::max<std::uint32_t>(services_.options.max_attempts, 1)) {
     fail_poisoned(first);
@@ -318,6 +334,7 @@ bool Instance::count_recovery(std::vector<QueuedMessage>& first) {
     services_.logger.log(LogLevel::Error, "instance '{}': recording its restart failed: {}", id_,
                          marked.error().to_string());
     failed_ = true;
+    deliver_first_ = std::move(first);  // released with the rest after the back-off
     unwind();
   }
   row_.recovery_attempts = 0;  // written with the first step

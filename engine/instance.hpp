@@ -15,6 +15,7 @@
 #include "engine/execution.hpp"
 #include "engine/fiber_stacks.hpp"
 #include "engine/fiber_wakeup.hpp"
+#include "engine/recovery_gate.hpp"
 #include "engine/services.hpp"
 
 namespace duroxide::engine {
@@ -69,6 +70,7 @@ class Instance final : public ExecutionHost {
   std::uint64_t max_history_events() const override { return services_.options.max_history_events; }
 
   [[noreturn]] void unwind();
+  void leave_recovery_gate();
   void execute();                                     // Suspends.
   std::vector<QueuedMessage> take_queued(bool wait);  // Suspends.
   std::vector<OrchestratorMessage> hand_over(std::vector<QueuedMessage> queued);
@@ -112,6 +114,8 @@ class Instance final : public ExecutionHost {
   std::map<std::uint64_t, ActivityResult> results_;  // queued, by serial
   std::vector<ActivityResult> results_taken_;        // taken since the last commit
   std::uint64_t result_serial_ = 0;
+  // Set while the instance holds the recovery gate: from its count until its step is durable.
+  std::optional<RecoveryGate::Mode> in_recovery_gate_;
 };
 
 }  // namespace duroxide::engine

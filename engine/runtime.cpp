@@ -47,6 +47,7 @@ class Runtime::Impl {
     auto recovered_below = services_.store->next_queue_seq();
     if (!recovered_below) return Err(recovered_below.error());
     services_.recovered_below = *recovered_below;
+    services_.recovery_gate = &recovery_gate_;
     if (auto claimed = services_.store->claim_dispatch(); !claimed) return claimed;
     claimed_ = true;
     subscription_ = services_.store->subscribe(
@@ -78,6 +79,7 @@ class Runtime::Impl {
     std::lock_guard lock(shutdown_mutex_);
     if (!claimed_) return;
     if (dispatcher_) dispatcher_->stop();
+    recovery_gate_.close();  // a fiber waiting there would keep its shard from stopping
     for (auto& shard : shards_) shard->stop();
     if (workers_) workers_->stop(grace);
     services_.store->unsubscribe(subscription_);
@@ -91,6 +93,7 @@ class Runtime::Impl {
   }
 
  private:
+  engine::RecoveryGate recovery_gate_;
   engine::Services services_;
   std::shared_ptr<engine::Signals> signals_ = std::make_shared<engine::Signals>();
   std::uint64_t subscription_ = 0;

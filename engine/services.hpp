@@ -14,6 +14,7 @@
 
 #include "engine/clock.hpp"
 #include "engine/logger.hpp"
+#include "engine/recovery_gate.hpp"
 
 namespace duroxide::engine {
 
@@ -51,6 +52,8 @@ struct Services {
   /// Messages queued with a smaller seq were there before this runtime started: a crash may
   /// have left them, so an instance woken by one counts a recovery attempt before it runs.
   std::uint64_t recovered_below = 0;
+  /// Orders the turns such instances take (set by the runtime; thread-safe).
+  RecoveryGate* recovery_gate = nullptr;
 
   /// Returns: orchestration time (RuntimeOptions::clock, else the system clock), in which
   /// turns, timers and the messages the runtime sends are stamped.

@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: MIT
-// Runs one instance whose activity ("CallCrash") or orchestration code ("CrashingCode") kills
-// the process: each run either dies or, once the attempts are used up, sees the instance fail
-// as poisoned and exits 0.
+// Runs one instance whose activity ("CallCrash") or orchestration code ("CrashingCode",
+// "CrashAtOnce") kills the process: each run either dies or, once the attempts are used up, sees
+// the instance fail as poisoned and exits 0. The optional THREADS sets orchestration_threads.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <thread>
 
 #include <duroxide/duroxide.hpp>
 
 using namespace duroxide;
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: poison_worker STORE INSTANCE\n");
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: poison_worker STORE INSTANCE [THREADS]\n");
     return 2;
   }
   auto store = LmdbProvider::open(argv[1]);
@@ -49,6 +51,19 @@ int main(int argc, char** argv) {
                 if (echoed) _exit(42);
                 return echoed;
               })
+          // Dies as soon as its activity has answered, on every replay of that turn.
+          .register_orchestration("CrashAtOnce",
+                                  [](OrchestrationContext& ctx, std::string) -> std::string {
+                                    ctx.schedule_activity("Echo", "x").into_activity();
+                                    _exit(42);
+                                  })
+          // A first turn that takes 300 ms (the code blocks its shard's thread): the process
+          // dies during it while "CrashAtOnce" runs on the other shard.
+          .register_orchestration("SlowFirstTurn",
+                                  [](OrchestrationContext& ctx, std::string) {
+                                    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                                    return ctx.schedule_wait("go").into_event();
+                                  })
           .register_orchestration("Forever",
                                   [](OrchestrationContext& ctx, std::string) {
                                     return ctx.schedule_wait("never").into_event();
@@ -57,6 +72,7 @@ int main(int argc, char** argv) {
   RuntimeOptions options;
   options.log_level = LogLevel::Error;
   options.max_attempts = 3;
+  if (argc == 4) options.orchestration_threads = static_cast<std::size_t>(std::atoi(argv[3]));
   auto runtime = Runtime::try_start(*store, activities, orchestrations, options);
   if (!runtime) {
     std::fprintf(stderr, "start: %s\n", runtime.error().to_string().c_str());

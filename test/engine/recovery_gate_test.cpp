@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// The recovery gate: first recoveries share it, suspects run alone and lowest count first.
+#include <string>
+#include <vector>
+
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/operations.hpp>
+#include <doctest/doctest.h>
+
+#include "engine/recovery_gate.hpp"
+
+using duroxide::engine::RecoveryGate;
+using Mode = RecoveryGate::Mode;
+
+namespace {
+
+// Lets every other fiber of this thread run until it waits.
+void let_others_run() {
+  for (int i = 0; i < 10; ++i) boost::this_fiber::yield();
+}
+
+}  // namespace
+
+TEST_SUITE("engine.recovery_gate") {
+  TEST_CASE("first recoveries run together; a suspect waits for them and runs alone") {
+    RecoveryGate gate;
+    std::vector<std::string> log;
+    REQUIRE(gate.enter(Mode::Shared, 0, nullptr));
+    REQUIRE(gate.enter(Mode::Shared, 0, nullptr));  // a second shared turn is not held up
+    boost::fibers::fiber suspect([&] {
+      REQUIRE(gate.enter(Mode::Alone, 1, nullptr));
+      log.push_back("suspect runs");
+      let_others_run();
+      log.push_back("suspect done");
+      gate.leave(Mode::Alone);
+    });
+    let_others_run();
+    CHECK(log.empty());  // two shared turns still run
+    // A shared turn arriving now waits behind the suspect, so that the running ones drain.
+    boost::fibers::fiber late([&] {
+      REQUIRE(gate.enter(Mode::Shared, 0, nullptr));
+      log.push_back("late shared runs");
+      gate.leave(Mode::Shared);
+    });
+    let_others_run();
+    gate.leave(Mode::Shared);
+    let_others_run();
+    CHECK(log.empty());  // one shared turn is still running
+    gate.leave(Mode::Shared);
+    suspect.join();
+    late.join();
+    CHECK(log == std::vector<std::string>{"suspect runs", "suspect done", "late shared runs"});
+  }
+
+  TEST_CASE("suspects run one at a time, lowest count first") {
+    RecoveryGate gate;
+    std::vector<int> order;
+    REQUIRE(gate.enter(Mode::Shared, 0, nullptr));
+    std::vector<boost::fibers::fiber> suspects;
+    for (std::uint32_t count : {3u, 1u, 2u, 1u}) {
+      suspects.emplace_back([&gate, &order, count] {
+        REQUIRE(gate.enter(Mode::Alone, count, nullptr));
+        order.push_back(static_cast<int>(count));
+        let_others_run();  // nobody else gets in meanwhile
+        order.push_back(-static_cast<int>(count));
+        gate.leave(Mode::Alone);
+      });
+    }
+    let_others_run();
+    CHECK(order.empty());
+    gate.leave(Mode::Shared);
+    for (auto& fiber : suspects) fiber.join();
+    CHECK(order == std::vector<int>{1, -1, 1, -1, 2, -2, 3, -3});
+  }
+
+  TEST_CASE("a closed gate refuses the waiting turns and every later one") {
+    RecoveryGate gate;
+    REQUIRE(gate.enter(Mode::Alone, 1, nullptr));
+    int refused = 0;
+    boost::fibers::fiber waiting([&] { refused += gate.enter(Mode::Shared, 0, nullptr) ? 0 : 1; });
+    let_others_run();
+    CHECK(refused == 0);
+    gate.close();
+    waiting.join();
+    CHECK(refused == 1);
+    CHECK_FALSE(gate.enter(Mode::Shared, 0, nullptr));
+    gate.leave(Mode::Alone);  // the turn that ran ends normally
+  }
+}
