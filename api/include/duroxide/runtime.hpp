@@ -51,6 +51,8 @@ struct RuntimeOptions {
   /// before any code runs, one recovery for the instance they wake; the instance's next
   /// completed step clears the count, and above max_attempts the instance fails as Poison
   /// without running (code that crashes the process on every replay cannot loop forever).
+  /// An instance already counted once runs such a turn alone, lowest count first, so that
+  /// instances cut short only by another one's crashes complete their step and are cleared.
   /// 0 counts as 1.
   std::uint32_t max_attempts = 10;
   /// The most events one execution's history may hold. An execution that reaches it fails
