@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <new>
 
@@ -30,7 +31,9 @@ constexpr std::size_t kMappingBytes = 4 * 1024 * 1024;
 constexpr std::uintptr_t kCallRoom = 1024;
 }  // namespace
 
-FiberStacks::FiberStacks(std::size_t stack_size) : stack_size_(round_up_to_page(stack_size)) {}
+FiberStacks::FiberStacks(std::size_t stack_size) : stack_size_(round_up_to_page(stack_size)) {
+  warm_.reserve(kWarmStacks);
+}
 
 FiberStacks::~FiberStacks() {
   for (auto [base, bytes] : mappings_) ::munmap(base, bytes);
@@ -39,9 +42,16 @@ FiberStacks::~FiberStacks() {
 void FiberStacks::map_more() {
   const std::size_t count = std::max<std::size_t>(1, kMappingBytes / stack_size_);
   const std::size_t bytes = count * stack_size_;
+  // Room first, so that nothing below throws once the memory is mapped, and deallocate (which
+  // runs inside Boost's noexcept clean-up) never needs to grow cold_.
+  mappings_.reserve(mappings_.size() + 1);
+  cold_.reserve(mapped_ / stack_size_ + count);
   void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) throw std::bad_alloc();
+  // With transparent huge pages on ("always"), one touched page would make 2 MiB resident,
+  // and trimmed ranges could be collapsed back into huge pages.
+  ::madvise(base, bytes, MADV_NOHUGEPAGE);
   mappings_.emplace_back(static_cast<char*>(base), bytes);
   mapped_ += bytes;
   // Handed out from the low end first (cold_ is used from its back).
@@ -75,12 +85,12 @@ void FiberStacks::deallocate(boost::context::stack_context& stack) {
   cold_.push_back(low);
 }
 
-// Not inlined, so that its frame lies below the caller's and the frame address is this call's.
-__attribute__((noinline)) void FiberStacks::release_below(const StackRange& stack) {
+// Not inlined (see the declaration), so that its frame lies below the caller's.
+void FiberStacks::release_below(const StackRange& stack) {
   auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
   const auto low = reinterpret_cast<std::uintptr_t>(stack.low);
   const auto high = reinterpret_cast<std::uintptr_t>(stack.high);
-  if (here <= low || here >= high) return;  // not on that stack (a sanitizer's fake frame)
+  if (here <= low || here >= high) return;  // called on another stack: nothing to release
   const std::uintptr_t page = page_size();
   // The 1 KiB under this frame stays for the system call's own frame. The raw system call,
   // because a sanitizer's interceptor for madvise could use more.

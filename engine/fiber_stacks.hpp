@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include <boost/context/stack_context.hpp>
@@ -52,7 +53,7 @@ class FiberStacks {
   /// Gives the kernel back the pages of `stack` that lie wholly below the calling frame (less
   /// 1 KiB of room for the system call). Call it only on the fiber that runs on `stack`: what
   /// lies below its stack pointer is dead, and a page touched again later is a fresh zero page.
-  static void release_below(const StackRange& stack);
+  [[gnu::noinline]] static void release_below(const StackRange& stack);
 
   /// Returns: bytes of stack mapped (in use or pooled); for tests.
   std::size_t mapped_bytes() const { return mapped_; }

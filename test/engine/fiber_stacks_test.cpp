@@ -29,8 +29,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
+const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+
 std::size_t resident_pages(const StackRange& stack) {
-  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t page = kPage;
   const std::size_t pages = static_cast<std::size_t>(stack.high - stack.low) / page;
   std::vector<unsigned char> resident(pages);
   REQUIRE(::mincore(stack.low, pages * page, resident.data()) == 0);
@@ -82,6 +84,8 @@ TEST_SUITE("engine.fiber_stacks") {
   }
 
   TEST_CASE("a parked fiber gives back the pages under its frame and keeps its live data") {
+    // With pages of 64 KiB (some aarch64 kernels) a 64 KiB stack is one page: nothing to give.
+    if (kPage > 16 * 1024) return;
     FiberStacks stacks(64 * 1024);
     StackRange range;
     std::size_t deep = 0;
@@ -105,7 +109,7 @@ TEST_SUITE("engine.fiber_stacks") {
     boost::this_fiber::yield();  // runs the fiber up to its sleep
     wakeup.wake();
     fiber.join();
-    CHECK(deep >= 10);  // 40 KiB touched
+    CHECK(deep * kPage >= 40 * 1024);  // 40 KiB touched
     CHECK(trimmed <= 2);
     CHECK(trimmed >= 1);
     CHECK(intact_after_trim);
@@ -119,7 +123,7 @@ TEST_SUITE("engine.fiber_stacks") {
     const StackRange range = stacks.last_allocated();
     std::memset(range.low, 1, 64 * 1024);
     FiberStacks::release_below(range);  // this thread's stack is not `range`
-    CHECK(resident_pages(range) == 16);
+    CHECK(resident_pages(range) * kPage == 64 * 1024);
     allocator.deallocate(stack);
   }
 
