@@ -85,6 +85,25 @@ std::vector<QueuedMessage> Instance::take_inbox() {
   return messages;
 }
 
+// Takes `held` back into the instance's inbox if the gate refuses (the runtime is stopping;
+// Shard::on_instance_done then keeps them leased until the runtime releases its claim).
+void Instance::enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count,
+                                   std::vector<QueuedMessage>& held) {
+  if (!services_.recovery_gate->enter(mode, count, &shard_)) {
+    deliver_first_ = std::move(held);
+    unwind();
+  }
+  in_recovery_gate_ = mode;
+}
+
+// While a suspect waits or runs its recovered turn alone, every other turn waits for it: the
+// turn whose code kills the process may be one on new messages.
+void Instance::wait_for_suspects(std::vector<QueuedMessage>& held) {
+  if (!in_recovery_gate_ && services_.recovery_gate->suspects_present()) {
+    enter_recovery_gate(RecoveryGate::Mode::Shared, 0, held);
+  }
+}
+
 void Instance::leave_recovery_gate() {
   if (auto mode = std::exchange(in_recovery_gate_, std::nullopt)) {
     services_.recovery_gate->leave(*mode);
@@ -164,7 +183,9 @@ std::vector<OrchestratorMessage> Instance::next_messages(StepOutput output) {
   if (!deliver_first_.empty()) return hand_over(std::exchange(deliver_first_, {}));
   if (auto queued = take_queued(false); !queued.empty()) return hand_over(std::move(queued));
   commit_step();
-  return hand_over(take_queued(true));
+  auto queued = take_queued(true);
+  wait_for_suspects(queued);
+  return hand_over(std::move(queued));
 }
 
 void Instance::add_output(StepOutput output) {
@@ -312,14 +333,17 @@ bool Instance::count_recovery(std::vector<QueuedMessage>& first) {
   const bool recovered = std::any_of(first.begin(), first.end(), [this](const QueuedMessage& q) {
     return !is_result(q) && q.key.seq < services_.recovered_below;
   });
-  if (!recovered || shard_.failures(id_) != 0) return true;
+  if (!recovered || shard_.failures(id_) != 0) {
+    if (row_.recovery_attempts != 0) {  // counted by an earlier runtime: cleared by this step
+      row_.recovery_attempts = 0;
+      row_dirty_ = true;
+    }
+    wait_for_suspects(first);
+    return true;
+  }
   const auto mode = row_.recovery_attempts == 0 ? RecoveryGate::Mode::Shared
                                                 : RecoveryGate::Mode::Alone;
-  if (!services_.recovery_gate->enter(mode, row_.recovery_attempts, &shard_)) {
-    deliver_first_ = std::move(first);  // the runtime is stopping: the messages go back
-    unwind();
-  }
-  in_recovery_gate_ = mode;
+  enter_recovery_gate(mode, row_.recovery_attempts, first);
   if (row_.recovery_attempts != UINT32_MAX) ++row_.recovery_attempts;
   if (row_.recovery_attempts > std::max<std::uint32_t>(services_.options.max_attempts, 1)) {
     fail_poisoned(first);

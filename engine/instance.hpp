@@ -70,6 +70,9 @@ class Instance final : public ExecutionHost {
   std::uint64_t max_history_events() const override { return services_.options.max_history_events; }
 
   [[noreturn]] void unwind();
+  void enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count,
+                           std::vector<QueuedMessage>& held);  // Suspends.
+  void wait_for_suspects(std::vector<QueuedMessage>& held);     // Suspends.
   void leave_recovery_gate();
   void execute();                                     // Suspends.
   std::vector<QueuedMessage> take_queued(bool wait);  // Suspends.

@@ -13,6 +13,7 @@ bool RecoveryGate::enter(Mode mode, std::uint32_t count, Shard* shard) {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return false;
+    if (mode == Mode::Alone) suspects_.fetch_add(1, std::memory_order_release);
     // A suspect waiting keeps new shared turns out, so that the running ones drain.
     const bool suspect_waiting = std::any_of(waiting_.begin(), waiting_.end(),
                                              [](const Waiter& w) { return w.mode == Mode::Alone; });
@@ -40,6 +41,7 @@ void RecoveryGate::leave(Mode mode) {
       --shared_running_;
     } else {
       alone_running_ = false;
+      suspects_.fetch_sub(1, std::memory_order_release);
     }
     admitted = admit_locked();
   }
@@ -51,6 +53,10 @@ void RecoveryGate::close() {
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
+    closed_flag_.store(true, std::memory_order_release);
+    for (const auto& waiter : waiting_) {
+      if (waiter.mode == Mode::Alone) suspects_.fetch_sub(1, std::memory_order_release);
+    }
     refused.splice(refused.end(), waiting_);
   }
   tell(refused, false);

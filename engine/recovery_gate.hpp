@@ -2,6 +2,7 @@
 // RecoveryGate: who may run a turn on messages a crash may have left, and in which order.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <mutex>
@@ -23,7 +24,12 @@ class Shard;
 /// and no other one starts until it has completed its step. Suspects take their turns lowest
 /// count first, so a bystander gets its turn alone before the instance that keeps crashing is
 /// counted again. Instances counted for the first time share the gate: after a clean restart
-/// they all run at once. Turns on new messages do not pass the gate.
+/// they all run at once. Other turns pass the gate as Shared only while a suspect waits or runs
+/// (suspects_present), so that the suspect's turn also runs apart from turns on new messages,
+/// which may be the ones that kill the process. Activities still run beside it.
+///
+/// A turn holds the gate until its step is durable. A turn that never commits (code that hangs)
+/// therefore holds up the recovered turns of every shard.
 ///
 /// Thread safety: all members from any thread; enter() suspends the calling fiber.
 class RecoveryGate {
@@ -42,6 +48,10 @@ class RecoveryGate {
   /// Refuses every waiting and every later enter(). Call before the shards stop, so that no
   /// fiber waits here while its shard waits for it to end.
   void close();
+  /// True while a suspect waits or runs: other turns should then pass the gate as Shared, so
+  /// that the suspect runs alone (a cheap check for every turn).
+  bool suspects_present() const { return suspects_.load(std::memory_order_acquire) != 0; }
+  bool closed() const { return closed_flag_.load(std::memory_order_acquire); }
 
  private:
   struct Waiter {
@@ -61,6 +71,8 @@ class RecoveryGate {
   bool alone_running_ = false;
   bool closed_ = false;
   Waiters waiting_;  // in arrival order
+  std::atomic<std::size_t> suspects_{0};  // Alone turns waiting or running
+  std::atomic<bool> closed_flag_{false};
 };
 
 }  // namespace duroxide::engine

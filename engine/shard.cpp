@@ -122,7 +122,11 @@ void Shard::on_instance_done(Instance& instance) {
     }
   } else {
     failures_.erase(id);
-    if (!inbox.empty() && !stopping_) deliver(Task{id, std::move(inbox), std::nullopt});
+    // Once the recovery gate is closed the runtime is stopping: a fresh instance would be
+    // refused at once, so the messages stay leased until the runtime releases its claim.
+    if (!inbox.empty() && !stopping_ && !services_.recovery_gate->closed()) {
+      deliver(Task{id, std::move(inbox), std::nullopt});
+    }
   }
   fiber_done();
 }

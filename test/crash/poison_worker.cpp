@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Runs one instance whose activity ("CallCrash") or orchestration code ("CrashingCode",
 // "CrashAtOnce") kills the process: each run either dies or, once the attempts are used up, sees
-// the instance fail as poisoned and exits 0. The optional THREADS sets orchestration_threads.
+// the instance fail as poisoned and exits 0. The optional THREADS sets orchestration_threads,
+// MAX_ATTEMPTS max_attempts (default 3).
 #include <unistd.h>
 
 #include <chrono>
@@ -15,8 +16,8 @@
 using namespace duroxide;
 
 int main(int argc, char** argv) {
-  if (argc != 3 && argc != 4) {
-    std::fprintf(stderr, "usage: poison_worker STORE INSTANCE [THREADS]\n");
+  if (argc < 3 || argc > 5) {
+    std::fprintf(stderr, "usage: poison_worker STORE INSTANCE [THREADS [MAX_ATTEMPTS]]\n");
     return 2;
   }
   auto store = LmdbProvider::open(argv[1]);
@@ -72,7 +73,8 @@ int main(int argc, char** argv) {
   RuntimeOptions options;
   options.log_level = LogLevel::Error;
   options.max_attempts = 3;
-  if (argc == 4) options.orchestration_threads = static_cast<std::size_t>(std::atoi(argv[3]));
+  if (argc >= 4) options.orchestration_threads = static_cast<std::size_t>(std::atoi(argv[3]));
+  if (argc >= 5) options.max_attempts = static_cast<std::uint32_t>(std::atoi(argv[4]));
   auto runtime = Runtime::try_start(*store, activities, orchestrations, options);
   if (!runtime) {
     std::fprintf(stderr, "start: %s\n", runtime.error().to_string().c_str());

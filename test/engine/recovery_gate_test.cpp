@@ -86,4 +86,32 @@ TEST_SUITE("engine.recovery_gate") {
     CHECK_FALSE(gate.enter(Mode::Shared, 0, nullptr));
     gate.leave(Mode::Alone);  // the turn that ran ends normally
   }
+
+  TEST_CASE("suspects are present from their arrival until they leave or the gate closes") {
+    RecoveryGate gate;
+    CHECK_FALSE(gate.suspects_present());
+    REQUIRE(gate.enter(Mode::Shared, 0, nullptr));
+    CHECK_FALSE(gate.suspects_present());  // shared turns are no suspects
+    bool admitted = false;
+    boost::fibers::fiber suspect([&] { admitted = gate.enter(Mode::Alone, 2, nullptr); });
+    let_others_run();
+    CHECK(gate.suspects_present());  // waiting counts: other turns must now wait too
+    gate.leave(Mode::Shared);
+    suspect.join();
+    REQUIRE(admitted);
+    CHECK(gate.suspects_present());  // running
+    gate.leave(Mode::Alone);
+    CHECK_FALSE(gate.suspects_present());
+    // A suspect refused by close() is no longer present.
+    REQUIRE(gate.enter(Mode::Shared, 0, nullptr));
+    boost::fibers::fiber refused([&] { admitted = gate.enter(Mode::Alone, 1, nullptr); });
+    let_others_run();
+    CHECK(gate.suspects_present());
+    CHECK_FALSE(gate.closed());
+    gate.close();
+    refused.join();
+    CHECK_FALSE(admitted);
+    CHECK(gate.closed());
+    CHECK_FALSE(gate.suspects_present());
+  }
 }
