@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The recovery gate: first recoveries share it, suspects run alone and lowest count first.
+#include <sys/resource.h>
+
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/fiber/fiber.hpp>
@@ -8,11 +12,22 @@
 #include <doctest/doctest.h>
 
 #include "engine/recovery_gate.hpp"
+#include "engine/shard.hpp"
+#include "test/testlib/harness.hpp"
 
+using namespace duroxide;
 using duroxide::engine::RecoveryGate;
 using Mode = RecoveryGate::Mode;
+using namespace std::chrono_literals;
 
 namespace {
+
+double process_cpu_seconds() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // Lets every other fiber of this thread run until it waits.
 void let_others_run() {
@@ -113,5 +128,56 @@ TEST_SUITE("engine.recovery_gate") {
     CHECK_FALSE(admitted);
     CHECK(gate.closed());
     CHECK_FALSE(gate.suspects_present());
+  }
+
+  // The gate closes before the shards stop; the suspects it refuses must not be handed to fresh
+  // instances over and over (each of which the closed gate refuses again) until their shard
+  // stops.
+  TEST_CASE("a runtime stopping while suspects wait at the gate neither spins nor counts them") {
+    constexpr std::size_t kThreads = 4;
+    auto store = LmdbProvider::open_temporary().value();
+    Client client(store);
+    // One instance per shard, each counted once by an earlier runtime: four suspects.
+    std::vector<std::string> ids;
+    std::vector<bool> taken(kThreads, false);
+    for (int i = 0; ids.size() < kThreads; ++i) {
+      std::string id = "suspect-" + std::to_string(i);
+      const std::size_t shard = engine::shard_index(id, kThreads);
+      if (taken[shard]) continue;
+      taken[shard] = true;
+      client.start_orchestration(id, "Slow", "").value();
+      InstanceRecord row = store->read_instance(id).value();
+      row.recovery_attempts = 1;
+      WriteBatch batch;
+      batch.instance_id = id;
+      batch.execution_id = row.execution_id;
+      batch.instance = row;
+      store->commit_sync(std::move(batch)).value();
+      ids.push_back(std::move(id));
+    }
+    auto orchestrations = OrchestrationRegistry::builder()
+                              .register_orchestration("Slow",
+                                                      [](OrchestrationContext& ctx, std::string) {
+                                                        std::this_thread::sleep_for(600ms);
+                                                        return ctx.schedule_wait("go").into_event();
+                                                      })
+                              .build();
+    auto runtime = Runtime::start_with_options(store, ActivityRegistry::builder().build(),
+                                               orchestrations, testlib::quiet_options(kThreads));
+    std::this_thread::sleep_for(200ms);  // one suspect runs its turn, three wait
+    const double cpu_before = process_cpu_seconds();
+    runtime->shutdown();  // waits for the running turn's 600 ms
+    const double cpu = process_cpu_seconds() - cpu_before;
+    CHECK(cpu < 0.3);
+    // The one that ran completed its step (count cleared); the refused ones were not counted.
+    int ran = 0;
+    int refused = 0;
+    for (const auto& id : ids) {
+      const auto count = client.get_instance_info(id).value().recovery_attempts;
+      ran += count == 0;
+      refused += count == 1;
+    }
+    CHECK(ran == 1);
+    CHECK(refused == 3);
   }
 }
