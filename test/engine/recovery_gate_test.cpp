@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: MIT
 // The recovery gate: first recoveries share it, suspects run alone and lowest count first.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
@@ -14,20 +12,15 @@
 #include "engine/recovery_gate.hpp"
 #include "engine/shard.hpp"
 #include "test/testlib/harness.hpp"
+#include "test/testlib/process_cpu.hpp"
 
 using namespace duroxide;
 using duroxide::engine::RecoveryGate;
 using Mode = RecoveryGate::Mode;
+using duroxide::testlib::process_cpu_seconds;
 using namespace std::chrono_literals;
 
 namespace {
-
-double process_cpu_seconds() {
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
 
 // Lets every other fiber of this thread run until it waits.
 void let_others_run() {

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: MIT
 // The runtime end to end on a temporary store, at 1 and 4 orchestration threads.
-#include <sys/resource.h>
-
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -13,9 +11,11 @@
 #include "engine/instance.hpp"
 #include "test/testlib/faulty_provider.hpp"
 #include "test/testlib/harness.hpp"
+#include "test/testlib/process_cpu.hpp"
 
 using namespace duroxide;
 using duroxide::testlib::Harness;
+using duroxide::testlib::process_cpu_seconds;
 using duroxide::testlib::quiet_options;
 using namespace std::chrono_literals;
 
@@ -44,12 +44,6 @@ std::string chain(OrchestrationContext& ctx, std::string input) {
   return text;
 }
 
-double process_cpu_seconds() {
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
 
 void wait_for_no_live_instances() {
   for (int i = 0; i < 200 && engine::Instance::live_count() != 0; ++i) {
