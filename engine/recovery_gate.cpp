@@ -2,8 +2,6 @@
 // The recovery gate: recovered turns share it, suspects take it alone, lowest count first.
 #include "engine/recovery_gate.hpp"
 
-#include <algorithm>
-
 #include "engine/shard.hpp"
 
 namespace duroxide::engine {
@@ -12,12 +10,12 @@ bool RecoveryGate::enter(Mode mode, std::uint32_t count, Shard* shard) {
   boost::fibers::future<bool> admitted;
   {
     std::lock_guard lock(mutex_);
-    if (closed_) return false;
+    if (closed_.load(std::memory_order_relaxed)) return false;
+    // Open unless a suspect runs or waits: one waiting keeps new shared turns out, so that
+    // the running ones drain.
+    const bool open = suspects_.load(std::memory_order_relaxed) == 0;
     if (mode == Mode::Alone) suspects_.fetch_add(1, std::memory_order_release);
-    // A suspect waiting keeps new shared turns out, so that the running ones drain.
-    const bool suspect_waiting = std::any_of(waiting_.begin(), waiting_.end(),
-                                             [](const Waiter& w) { return w.mode == Mode::Alone; });
-    if (!alone_running_ && !suspect_waiting) {
+    if (open) {
       if (mode == Mode::Shared) {
         ++shared_running_;
         return true;
@@ -52,8 +50,7 @@ void RecoveryGate::close() {
   Waiters refused;
   {
     std::lock_guard lock(mutex_);
-    closed_ = true;
-    closed_flag_.store(true, std::memory_order_release);
+    closed_.store(true, std::memory_order_release);
     for (const auto& waiter : waiting_) {
       if (waiter.mode == Mode::Alone) suspects_.fetch_sub(1, std::memory_order_release);
     }
@@ -64,7 +61,7 @@ void RecoveryGate::close() {
 
 RecoveryGate::Waiters RecoveryGate::admit_locked() {
   Waiters admitted;
-  if (closed_ || alone_running_) return admitted;
+  if (closed_.load(std::memory_order_relaxed) || alone_running_) return admitted;
   auto suspect = waiting_.end();
   for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
     if (it->mode == Mode::Alone && (suspect == waiting_.end() || it->count < suspect->count)) {

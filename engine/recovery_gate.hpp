@@ -51,7 +51,7 @@ class RecoveryGate {
   /// True while a suspect waits or runs: other turns should then pass the gate as Shared, so
   /// that the suspect runs alone (a cheap check for every turn).
   bool suspects_present() const { return suspects_.load(std::memory_order_acquire) != 0; }
-  bool closed() const { return closed_flag_.load(std::memory_order_acquire); }
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
 
  private:
   struct Waiter {
@@ -69,10 +69,10 @@ class RecoveryGate {
   std::mutex mutex_;
   std::size_t shared_running_ = 0;
   bool alone_running_ = false;
-  bool closed_ = false;
   Waiters waiting_;  // in arrival order
+  // Written under mutex_, read anywhere (so that every turn can check them without the lock).
   std::atomic<std::size_t> suspects_{0};  // Alone turns waiting or running
-  std::atomic<bool> closed_flag_{false};
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace duroxide::engine

@@ -21,19 +21,19 @@
 // build for) and read back with BoundedInputArchive below, which reads the same layout but
 // checks every length against the bytes that are left before it allocates or copies.
 //
-// Layouts: a record's class version decides how its integers and string lengths are stored.
-// The older versions use cereal's own layout (Layout::Fixed): a string length is a u64 and an
-// integer takes its full width. From the versions in kCompactSince on (Layout::Compact), string
-// lengths and unsigned integers are unsigned LEB128 varints (7 bits a byte, the lowest first,
-// the high bit set on every byte but the last, in as few bytes as the value needs: at most 10),
-// and signed integers are zigzag-mapped first (0, -1, 1, -2 ... to 0, 1, 2, 3 ...), so that
-// small magnitudes of either sign are short. Enums and flags stay one byte, and the class
-// version and the checksum stay fixed-width u32: the decoder reads the version before it knows
-// the layout. The encoder writes the newest versions only; the decoder reads every version.
+// Layouts: a record's class version decides how its integers and string lengths are stored. The
+// older versions use cereal's own layout (Layout::Fixed): a string length is a u64 and an integer
+// takes its full width. From the versions in kFirst<T>.compact on (Layout::Compact), string lengths
+// and unsigned integers are unsigned LEB128 varints (7 bits a byte, the lowest first, the high bit
+// set on every byte but the last, in as few bytes as the value needs: at most 10), and signed
+// integers are zigzag-mapped first (0, -1, 1, -2 ... to 0, 1, 2, 3 ...), so that small magnitudes
+// of either sign are short. Enums and flags stay one byte, and the class version and the checksum
+// stay fixed-width u32: the decoder reads the version before it knows the layout. The encoder
+// writes the newest versions only; the decoder reads every version.
 //
-// Checksums: from the class versions below on, a record ends with the CRC-32C of the bytes
-// before it (u32, little-endian), so that damage anywhere in a record is Corruption rather than
-// a record with other text. Older versions carry none and are still read.
+// Checksums: from the class versions in kFirst<T>.checksummed on, a record ends with the CRC-32C of
+// the bytes before it (u32, little-endian), so that damage anywhere in a record is Corruption
+// rather than a record with other text. Older versions carry none and are still read.
 //
 // Class versions: CEREAL_CLASS_VERSION registers each version during static initialisation, so
 // the lookups cereal makes while encoding only read its registry and need no lock.
@@ -68,7 +68,7 @@ class StringSink final : public std::streambuf {
 /// comment at the top of this file).
 enum class Layout : std::uint8_t {
   Fixed,    ///< the older class versions: cereal's own, u64 lengths and full-width integers
-  Compact,  ///< from kCompactSince on: LEB128 lengths and integers, zigzag for signed ones
+  Compact,  ///< from kFirst<T>.compact on: LEB128 lengths and integers, zigzag for signed ones
 };
 
 /// Reads cereal's binary layout from a byte range; throws cereal::Exception past its end.
@@ -245,35 +245,28 @@ constexpr std::uint32_t kWorkItemVersion = 3;
 constexpr std::uint32_t kRecordVersion = 4;
 constexpr std::uint32_t kErrorVersion = 2;
 
-// The first class version of each record that ends with a checksum.
+// Where each class's layouts begin: the first class version that ends with a checksum (for a
+// class nested in a record, whose checksum covers it, 0) and the first in the compact layout.
+struct FirstVersions {
+  std::uint32_t checksummed;
+  std::uint32_t compact;
+};
 template <class T>
-constexpr std::uint32_t kChecksummedSince = 0;
+constexpr FirstVersions kFirst{0, 0};
 template <>
-constexpr std::uint32_t kChecksummedSince<HistoryEvent> = 3;
+constexpr FirstVersions kFirst<HistoryEvent>{3, 4};
 template <>
-constexpr std::uint32_t kChecksummedSince<OrchestratorMessage> = 3;
+constexpr FirstVersions kFirst<OrchestratorMessage>{3, 4};
 template <>
-constexpr std::uint32_t kChecksummedSince<ActivityWorkItem> = 2;
+constexpr FirstVersions kFirst<ActivityWorkItem>{2, 3};
 template <>
-constexpr std::uint32_t kChecksummedSince<InstanceRecord> = 3;
-
-// The first class version of each class in the compact layout; the older ones are fixed.
-template <class T>
-constexpr std::uint32_t kCompactSince = 0;
+constexpr FirstVersions kFirst<InstanceRecord>{3, 4};
 template <>
-constexpr std::uint32_t kCompactSince<HistoryEvent> = 4;
-template <>
-constexpr std::uint32_t kCompactSince<OrchestratorMessage> = 4;
-template <>
-constexpr std::uint32_t kCompactSince<ActivityWorkItem> = 3;
-template <>
-constexpr std::uint32_t kCompactSince<InstanceRecord> = 4;
-template <>
-constexpr std::uint32_t kCompactSince<ErrorDetails> = 2;
+constexpr FirstVersions kFirst<ErrorDetails>{0, 2};
 
 template <class T>
 Layout layout_of(std::uint32_t version) {
-  return version >= kCompactSince<T> ? Layout::Compact : Layout::Fixed;
+  return version >= kFirst<T>.compact ? Layout::Compact : Layout::Fixed;
 }
 
 constexpr std::size_t kChecksumBytes = 4;
@@ -514,7 +507,7 @@ template <class T>
 Result<T, Error> decode_record(std::string_view bytes, const char* type) {
   std::string_view body = bytes;
   // A version too short to read is left to the archive, which reports the truncation.
-  if (bytes.size() >= sizeof(std::uint32_t) && get_le32(bytes) >= kChecksummedSince<T>) {
+  if (bytes.size() >= sizeof(std::uint32_t) && get_le32(bytes) >= kFirst<T>.checksummed) {
     const bool intact = bytes.size() >= sizeof(std::uint32_t) + kChecksumBytes &&
                         crc32c(bytes.substr(0, bytes.size() - kChecksumBytes)) ==
                             get_le32(bytes.substr(bytes.size() - kChecksumBytes));

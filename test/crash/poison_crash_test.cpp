@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -48,6 +49,17 @@ int crashes_until_done(const std::string& path, const std::string& instance,
   return crashes;
 }
 
+// A runtime on `store` whose one orchestration, `name`, waits for the event `event` (the
+// worker's code without its crashes), for checks after the worker has stopped for good.
+std::unique_ptr<Runtime> start_waiting_runtime(const std::shared_ptr<LmdbProvider>& store,
+                                               const std::string& name, const std::string& event) {
+  auto wait = [event](OrchestrationContext& ctx, std::string) {
+    return ctx.schedule_wait(event).into_event();
+  };
+  auto orchestrations = OrchestrationRegistry::builder().register_orchestration(name, wait).build();
+  return Runtime::start_with_store(store, ActivityRegistry::builder().build(), orchestrations);
+}
+
 // A restart counts every instance it wakes on messages a crash left, before their code runs.
 // One that was only running beside the instance that kills the process must not be poisoned
 // with it: after its first count it runs its turn alone (RecoveryGate).
@@ -78,15 +90,7 @@ void check_bystander_survives(std::uint32_t max_attempts) {
   auto waiting = client.get_orchestration_status(bystander).value();
   CHECK_MESSAGE(waiting.is_running(), waiting.details().display_message());
   CHECK(client.get_instance_info(bystander).value().recovery_attempts == 0);
-  auto orchestrations =
-      OrchestrationRegistry::builder()
-          .register_orchestration("SlowFirstTurn",
-                                  [](OrchestrationContext& ctx, std::string) {
-                                    return ctx.schedule_wait("go").into_event();
-                                  })
-          .build();
-  auto runtime =
-      Runtime::start_with_store(store, ActivityRegistry::builder().build(), orchestrations);
+  auto runtime = start_waiting_runtime(store, "SlowFirstTurn", "go");
   client.raise_event(bystander, "go", "went").value();
   auto done = client.wait_for_orchestration(bystander, std::chrono::seconds(10)).value();
   runtime->shutdown();
@@ -141,15 +145,7 @@ TEST_SUITE("crash") {
     REQUIRE_FALSE(history.empty());
     CHECK(history.back().kind == EventKind::OrchestrationFailed);
     // Its child was told to stop (by the worker's last run, or by this runtime).
-    auto orchestrations =
-        OrchestrationRegistry::builder()
-            .register_orchestration("Forever",
-                                    [](OrchestrationContext& ctx, std::string) {
-                                      return ctx.schedule_wait("never").into_event();
-                                    })
-            .build();
-    auto runtime =
-        Runtime::start_with_store(store, ActivityRegistry::builder().build(), orchestrations);
+    auto runtime = start_waiting_runtime(store, "Forever", "never");
     auto child = client.wait_for_orchestration("code::sub::2", std::chrono::seconds(10)).value();
     runtime->shutdown();
     REQUIRE(child.is_failed());

@@ -3,52 +3,23 @@
 // fixed-width class versions, built by hand.
 #include "test/fuzz/seed_records.hpp"
 
-#include <bit>
 #include <cstdint>
 #include <string_view>
 
-#include "storage/checksum.hpp"
 #include "storage/codec.hpp"
 #include "storage/keys.hpp"
+#include "test/testlib/record_bytes.hpp"
 
 namespace duroxide::fuzz {
 namespace {
 
-/// Little-endian fixed-width fields and u64-length strings: the layout of the class versions
-/// before the compact one (storage/FORMAT.md), which the encoders no longer write but the
-/// decoders still read. Seeds in it keep the fuzzer on that path as well.
-class FixedBytes {
- public:
-  FixedBytes& u8(std::uint8_t value) { return raw(&value, 1); }
-  FixedBytes& u32(std::uint32_t value) { return raw(&value, 4); }
-  FixedBytes& u64(std::uint64_t value) { return raw(&value, 8); }
-  FixedBytes& str(std::string_view text) {
-    u64(text.size());
-    bytes_.append(text);
-    return *this;
-  }
-  /// Returns: the bytes closed with their CRC-32C, as checksummed versions end.
-  std::string sealed() const {
-    std::string out = bytes_;
-    const std::uint32_t checksum = storage::crc32c(out);
-    for (int byte = 0; byte < 4; ++byte) out.push_back(static_cast<char>(checksum >> (8 * byte)));
-    return out;
-  }
-
- private:
-  static_assert(std::endian::native == std::endian::little, "the records are little-endian");
-  FixedBytes& raw(const void* value, std::size_t size) {
-    bytes_.append(static_cast<const char*>(value), size);
-    return *this;
-  }
-  std::string bytes_;
-};
+using testlib::RecordBytes;
 
 /// One record of each type in the last fixed-width class version (with a checksum).
 void add_fixed_width_seeds(std::vector<std::pair<RecordKind, std::string>>& seeds) {
   // HistoryEvent version 3: event_id, kind, source_id, timestamp, category, name, version,
   // data, instance.
-  seeds.emplace_back(RecordKind::HistoryEvent, FixedBytes()
+  seeds.emplace_back(RecordKind::HistoryEvent, RecordBytes()
                                                    .u32(3)
                                                    .u64(4)
                                                    .u8(13)
@@ -62,7 +33,7 @@ void add_fixed_width_seeds(std::vector<std::pair<RecordKind, std::string>>& seed
                                                    .sealed());
   // OrchestratorMessage version 3: instance_id, execution_id, kind, source_id, visible_at,
   // name, version, data, parent_id, parent_execution_id.
-  seeds.emplace_back(RecordKind::OrchestratorMessage, FixedBytes()
+  seeds.emplace_back(RecordKind::OrchestratorMessage, RecordBytes()
                                                           .u32(3)
                                                           .str("child")
                                                           .u64(1)
@@ -77,7 +48,7 @@ void add_fixed_width_seeds(std::vector<std::pair<RecordKind, std::string>>& seed
                                                           .sealed());
   // ActivityWorkItem version 2: instance_id, execution_id, orchestration_name, activity_id,
   // name, input, u32 attempt.
-  seeds.emplace_back(RecordKind::ActivityWorkItem, FixedBytes()
+  seeds.emplace_back(RecordKind::ActivityWorkItem, RecordBytes()
                                                        .u32(2)
                                                        .str("instance")
                                                        .u64(1)
@@ -90,7 +61,7 @@ void add_fixed_width_seeds(std::vector<std::pair<RecordKind, std::string>>& seed
   // InstanceRecord version 3 with ErrorDetails version 1: instance_id, name, version, state,
   // execution_id, created_at, updated_at, output, (category, kind, message), custom status
   // flag and text, parent_id, parent_execution_id, parent_event_id, u32 recovery_attempts.
-  seeds.emplace_back(RecordKind::InstanceRecord, FixedBytes()
+  seeds.emplace_back(RecordKind::InstanceRecord, RecordBytes()
                                                      .u32(3)
                                                      .str("row")
                                                      .str("Orchestration")

@@ -4,7 +4,6 @@
 
 #include "storage/checksum.hpp"
 
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -16,8 +15,13 @@
 
 #include <doctest/doctest.h>
 
+#include "test/testlib/record_bytes.hpp"
+
 namespace duroxide::storage {
 namespace {
+
+using testlib::RecordBytes;
+using testlib::sealed;
 
 HistoryEvent full_event() {
   HistoryEvent e;
@@ -85,46 +89,6 @@ HistoryEvent child_event(EventKind kind) {
   return e;
 }
 
-/// Fields appended by hand, for records built in the documented layouts (storage/FORMAT.md)
-/// independently of the encoder: fixed-width little-endian fields for the older class versions,
-/// which this build no longer writes but must still read, and LEB128 varints for the compact
-/// ones.
-class RecordBytes {
- public:
-  RecordBytes& u8(std::uint8_t value) { return raw(&value, 1); }
-  RecordBytes& u32(std::uint32_t value) { return raw(&value, 4); }
-  RecordBytes& u64(std::uint64_t value) { return raw(&value, 8); }
-  RecordBytes& i64(std::int64_t value) { return raw(&value, 8); }
-  RecordBytes& str(std::string_view text) {
-    u64(text.size());
-    bytes_.append(text);
-    return *this;
-  }
-  /// Compact layout: unsigned LEB128, zigzag LEB128, a string with a LEB128 length.
-  RecordBytes& uvar(std::uint64_t value) {
-    for (; value >= 0x80; value >>= 7) u8(static_cast<std::uint8_t>(value | 0x80));
-    return u8(static_cast<std::uint8_t>(value));
-  }
-  RecordBytes& svar(std::int64_t value) {
-    return uvar(value < 0 ? 2 * ~static_cast<std::uint64_t>(value) + 1
-                          : 2 * static_cast<std::uint64_t>(value));
-  }
-  RecordBytes& vstr(std::string_view text) {
-    uvar(text.size());
-    bytes_.append(text);
-    return *this;
-  }
-  const std::string& bytes() const { return bytes_; }
-
- private:
-  static_assert(std::endian::native == std::endian::little, "the records are little-endian");
-  RecordBytes& raw(const void* value, std::size_t size) {
-    bytes_.append(static_cast<const char*>(value), size);
-    return *this;
-  }
-  std::string bytes_;
-};
-
 /// A HistoryEvent in class version 1: no `instance`.
 std::string v1_event(std::uint8_t kind) {
   return RecordBytes()
@@ -165,13 +129,6 @@ std::string v1_record(std::uint8_t has_custom_status) {
   if (has_custom_status == 1) out.str("halfway");
   out.str("parent-1");
   return out.bytes();
-}
-
-/// Returns: `body` closed with its checksum, as the encoder closes a record.
-std::string sealed(std::string body) {
-  const std::uint32_t checksum = crc32c(body);
-  for (int byte = 0; byte < 4; ++byte) body.push_back(static_cast<char>(checksum >> (8 * byte)));
-  return body;
 }
 
 /// Returns: an encoded record without its checksum.
