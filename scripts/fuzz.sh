@@ -9,6 +9,7 @@ seconds=${DUROXIDE_FUZZ_SECONDS:-60}
 
 packages=(clang libclang-rt-dev)
 . scripts/install_missing.sh
+. scripts/werror.sh
 install_missing "${packages[@]}" >/dev/null 2>&1 || echo "could not install ${packages[*]}"
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
@@ -20,8 +21,10 @@ if ! clang++ -fsanitize=fuzzer "$probe/probe.cpp" -o "$probe/probe" >/dev/null 2
 fi
 
 if [ ! -f "$build/build.ninja" ]; then
-  CXX=clang++ meson setup "$build" --wrap-mode=nodownload -Dfuzz=true \
+  CXX=clang++ meson setup "$build" --wrap-mode=nodownload -Dwerror=true -Dfuzz=true \
     -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
+else
+  werror_on "$build" || exit 1
 fi
 meson configure "$build" -Dfuzz_seconds="$seconds" >/dev/null || exit 1
 # Only the fuzzer and its seed writer: the rest of the project is tested by the other builds.

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds if needed and runs every test suite, then the suites again under AddressSanitizer and
-# UndefinedBehaviorSanitizer; ends with the line "N passed, M failed" over both runs.
+# UndefinedBehaviorSanitizer; ends with the line "N passed, M failed" over both runs (with
+# ", K skipped" when tests were skipped). Every build warns as errors (-Dwerror=true).
 # Then the storage, engine and api suites under ThreadSanitizer (scripts/tsan.sh) and the
 # libFuzzer run of the record decoders (scripts/fuzz.sh).
 # DUROXIDE_SANITIZE=0 skips the sanitizer run, DUROXIDE_TSAN=0 the TSan run, DUROXIDE_FUZZ=0
 # the fuzz run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/werror.sh
 build=${BUILD_DIR:-build}
 sanitize_build=${SANITIZE_BUILD_DIR:-build-sanitize}
 
@@ -20,8 +22,10 @@ logs=("$build/meson-logs/testlog.json")
 
 if [ "${DUROXIDE_SANITIZE:-1}" != 0 ]; then
   if [ ! -f "$sanitize_build/build.ninja" ]; then
-    meson setup "$sanitize_build" --wrap-mode=nodownload \
+    meson setup "$sanitize_build" --wrap-mode=nodownload -Dwerror=true \
       -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || status=1
+  else
+    werror_on "$sanitize_build" || status=1
   fi
   # The install check builds a program without the sanitizer runtime: it runs once, above.
   if ninja -C "$sanitize_build" >/dev/null; then

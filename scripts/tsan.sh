@@ -17,6 +17,7 @@ build=${TSAN_BUILD_DIR:-build-tsan}
 
 packages=(g++ libtsan2 libgcc-12-dev)
 . scripts/install_missing.sh
+. scripts/werror.sh
 install_missing "${packages[@]}" >/dev/null 2>&1 || echo "could not install ${packages[*]}"
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
@@ -29,8 +30,10 @@ if ! g++ -fsanitize=thread "$probe/probe.cpp" -o "$probe/probe" >/dev/null 2>&1 
 fi
 
 if [ ! -f "$build/build.ninja" ]; then
-  CXX=g++ meson setup "$build" --wrap-mode=nodownload -Db_sanitize=thread \
+  CXX=g++ meson setup "$build" --wrap-mode=nodownload -Dwerror=true -Db_sanitize=thread \
     -Dcpp_args=-Wno-tsan >/dev/null || exit 1
+else
+  werror_on "$build" || exit 1
 fi
 # Only the three test programs: the rest of the project is tested by the other builds.
 ninja -C "$build" test/storage/test_storage test/engine/test_engine test/api/test_api \
