@@ -46,9 +46,11 @@ class ScriptedHost final : public ExecutionHost {
   Logger logger_{LogLevel::Off, {}};
 };
 
+// The instance id is assigned as a std::string, not a literal: g++ 12 at -O3 reports a false
+// -Wrestrict for assigning a literal to the default-constructed member (GCC bug 105329).
 OrchestratorMessage completed(std::uint64_t source, std::string output) {
   OrchestratorMessage m;
-  m.instance_id = "i";
+  m.instance_id = std::string("i");
   m.execution_id = 1;
   m.kind = MessageKind::ActivityCompleted;
   m.source_id = source;
@@ -64,7 +66,7 @@ OrchestratorMessage failed(std::uint64_t source, std::string error) {
 
 OrchestratorMessage raised(std::string name, std::string data) {
   OrchestratorMessage m;
-  m.instance_id = "i";
+  m.instance_id = std::string("i");
   m.kind = MessageKind::ExternalEvent;
   m.name = std::move(name);
   m.data = std::move(data);
