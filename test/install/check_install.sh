@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-meson install -C "$build" --quiet --destdir "$scratch/root" >/dev/null
+# --no-rebuild: meson test built the library, and the two routes run at once in one build dir.
+meson install -C "$build" --no-rebuild --quiet --destdir "$scratch/root" >/dev/null
 prefix=$(meson introspect "$build" --buildoptions |
          python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
 root="$scratch/root$prefix"
