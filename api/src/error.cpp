@@ -2,6 +2,9 @@
 // Names of error codes and categories, and the display text of failures.
 #include <duroxide/error.hpp>
 
+#include <cstddef>
+#include <iterator>
+
 namespace duroxide {
 
 std::string_view to_string(ErrorCode code) {
@@ -51,16 +54,57 @@ std::string_view to_string(ErrorCategory category) {
   return "unknown";
 }
 
+namespace {
+// One row per kind: its stored name and the prefix of its display message. The names and the
+// prefixes are contract strings (clients and stores compare them): never change one.
+struct KindName {
+  ErrorKind kind;
+  std::string_view name;
+  std::string_view display_prefix;
+};
+constexpr KindName kKindNames[] = {
+    {ErrorKind::ActivityFailed, "ActivityFailed", ""},
+    {ErrorKind::OrchestrationFailed, "OrchestrationFailed", ""},
+    {ErrorKind::Panicked, "Panicked", "orchestration panicked: "},
+    {ErrorKind::Cancelled, "Cancelled", "canceled: "},
+    {ErrorKind::HistoryLimitExceeded, "HistoryLimitExceeded", ""},
+    {ErrorKind::Nondeterminism, "Nondeterminism", "nondeterministic: "},
+    {ErrorKind::UnregisteredOrchestration, "UnregisteredOrchestration",
+     "unregistered orchestration: "},
+    {ErrorKind::UnregisteredActivity, "UnregisteredActivity", "unregistered activity: "},
+    {ErrorKind::MissingVersion, "MissingVersion", "missing version: "},
+    {ErrorKind::Poison, "Poison", "poison message: "},
+    {ErrorKind::Timeout, "Timeout", "timeout: "},
+};
+static_assert(std::size(kKindNames) == static_cast<std::size_t>(ErrorKind::Timeout) + 1,
+              "one row per ErrorKind");
+
+constexpr bool rows_in_enum_order() {
+  for (std::size_t i = 0; i < std::size(kKindNames); ++i) {
+    if (static_cast<std::size_t>(kKindNames[i].kind) != i) return false;
+  }
+  return true;
+}
+static_assert(rows_in_enum_order(), "kKindNames is indexed by ErrorKind");
+}  // namespace
+
+std::string_view to_string(ErrorKind kind) {
+  return kKindNames[static_cast<std::size_t>(kind)].name;
+}
+
+std::optional<ErrorKind> parse_error_kind(std::string_view name) {
+  for (const auto& row : kKindNames) {
+    if (row.name == name) return row.kind;
+  }
+  return std::nullopt;
+}
+
 std::string ErrorDetails::display_message() const {
-  if (kind_ == "Panicked") return "orchestration panicked: " + message_;
-  if (kind_ == "Cancelled") return "canceled: " + message_;
-  if (kind_ == "Nondeterminism") return "nondeterministic: " + message_;
-  if (kind_ == "UnregisteredOrchestration") return "unregistered orchestration: " + message_;
-  if (kind_ == "UnregisteredActivity") return "unregistered activity: " + message_;
-  if (kind_ == "MissingVersion") return "missing version: " + message_;
-  if (kind_ == "Poison") return "poison message: " + message_;
-  if (kind_ == "Timeout") return "timeout: " + message_;
-  return message_;
+  auto kind = parse_error_kind(kind_);
+  if (!kind) return message_;
+  std::string text(kKindNames[static_cast<std::size_t>(*kind)].display_prefix);
+  text += message_;
+  return text;
 }
 
 }  // namespace duroxide

@@ -56,10 +56,13 @@ struct is_result<Result<T, E>> : std::true_type {};
 
 /// A value of type T or an error of type E. Thread safety: a plain value type.
 ///
+/// [[nodiscard]]: a Result dropped unread is an error dropped unseen. Where ignoring one is
+/// right, say why beside a `(void)` cast.
+///
 /// Note: with T = E = std::string, `return r.error();` returns a *success* holding the
 /// message; write `return Err(r.error());` to propagate an error.
 template <class T, class E = std::string>
-class Result {
+class [[nodiscard]] Result {
  public:
   /// Implicit from anything T is constructible from: `return "text";` works for
   /// Result<std::string>.
@@ -100,9 +103,9 @@ class Result {
   std::variant<T, E> rep_;
 };
 
-/// Success or an error of type E, with no value.
+/// Success or an error of type E, with no value. [[nodiscard]] like Result<T, E>.
 template <class E>
-class Result<void, E> {
+class [[nodiscard]] Result<void, E> {
  public:
   /// Success.
   Result() = default;
