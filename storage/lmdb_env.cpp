@@ -33,6 +33,19 @@ Error make_error(ErrorCode code, std::string message) { return Error{code, std::
 
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
+/// The rest of the message for a store of another format version: there is no migration.
+std::string format_advice(std::uint32_t version) {
+  const std::string reads =
+      "this build does not read (it reads format version " + std::to_string(kFormatVersion) + ")";
+  if (version == 1) {
+    return reads +
+           ": format version 1 was written by earlier builds; open the store with one of them, "
+           "or remove the file and its -lock file to start an empty store";
+  }
+  if (version > kFormatVersion) return reads + ": it was written by a newer build";
+  return reads;
+}
+
 }  // namespace
 
 Error lmdb_error(int rc, std::string_view what, const std::string& path) {
@@ -186,10 +199,10 @@ Result<void, Error> Env::check_meta(MDB_txn* txn) {
         lmdb_error(rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc, "reading the format version", path_));
   const std::uint32_t version = get_be32(value);
   if (version != kFormatVersion) {
-    return Err(make_error(ErrorCode::Incompatible,
-                          "store " + quoted(path_) + " has format version " +
-                              std::to_string(version) + "; this build reads format version " +
-                              std::to_string(kFormatVersion)));
+    return Err(make_error(ErrorCode::Incompatible, "store " + quoted(path_) +
+                                                       " has format version " +
+                                                       std::to_string(version) + ", which " +
+                                                       format_advice(version)));
   }
   rc = db_get(txn, dbs_.meta, kMetaNextSeqKey, &value);
   if (rc == 0 && value.size() != 8) rc = MDB_CORRUPTED;

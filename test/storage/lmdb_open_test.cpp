@@ -117,7 +117,28 @@ TEST_SUITE("storage.open") {
     const Error error = open_error(path);
     CHECK(error.code == ErrorCode::Incompatible);
     CHECK(error.message.find("format version 7") != std::string::npos);
-    CHECK(error.message.find("format version 1") != std::string::npos);
+    CHECK(error.message.find("format version " + std::to_string(kFormatVersion)) !=
+          std::string::npos);
+  }
+
+  TEST_CASE("a store of format version 1 is Incompatible, saying this build does not read it") {
+    TempDir dir;
+    const std::string path = dir.file("store.duro");
+    open_store(path).reset();
+    std::string version;
+    put_be32(version, 1);
+    raw_put(path, "meta", std::string(kMetaVersionKey), version);
+    const auto before = std::filesystem::file_size(path);
+    const Error error = open_error(path);
+    CHECK(error.code == ErrorCode::Incompatible);
+    INFO(error.message);
+    CHECK(error.message.find("has format version 1, which this build does not read") !=
+          std::string::npos);
+    CHECK(error.message.find("it reads format version 2") != std::string::npos);
+    // What to do about it.
+    CHECK(error.message.find("open the store with one of them") != std::string::npos);
+    CHECK(error.message.find("remove the file and its -lock file") != std::string::npos);
+    CHECK(std::filesystem::file_size(path) == before);
   }
 
   TEST_CASE("a store with a wrong magic is Incompatible") {
