@@ -9,7 +9,7 @@
 
 using namespace duroxide::fuzz;
 
-TEST_SUITE("fuzz") {
+TEST_SUITE("fuzz.bitflip") {
   TEST_CASE("the seed records decode") {
     namespace storage = duroxide::storage;
     for (const auto& [kind, bytes] : seed_records()) {

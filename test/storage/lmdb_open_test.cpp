@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests of opening stores: format checks, foreign and damaged files, reopening, the dispatch claim.
+// Tests of opening stores: format checks, foreign and damaged files, reopening, temporary stores.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,7 +57,7 @@ int in_child(F child) {
 
 }  // namespace
 
-TEST_SUITE("storage.open") {
+TEST_SUITE("storage.lmdb_open") {
   TEST_CASE("an empty path is InvalidArgument") {
     auto opened = LmdbProvider::open("");
     REQUIRE_FALSE(opened);
@@ -267,30 +267,6 @@ TEST_SUITE("storage.open") {
       CHECK(std::filesystem::exists(path));
     }
     CHECK_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path()));
-  }
-}
-
-TEST_SUITE("storage.claim") {
-  TEST_CASE("claiming twice is Busy until released") {
-    auto store = LmdbProvider::open_temporary(test_options()).value();
-    REQUIRE(store->claim_dispatch());
-    auto again = store->claim_dispatch();
-    REQUIRE_FALSE(again);
-    CHECK(again.error().code == ErrorCode::Busy);
-    CHECK(again.error().message.find("is in use by another runtime") != std::string::npos);
-    store->release_dispatch();
-    CHECK(store->claim_dispatch());
-  }
-
-  TEST_CASE("another process cannot claim while this one holds the claim") {
-    TempDir dir;
-    const std::string path = dir.file("store.duro");
-    auto store = open_store(path);
-    REQUIRE(store->claim_dispatch());
-    // Exit status of the child: 0 = Busy, 1 = claimed, 2 = other error.
-    CHECK(run_in_child({"claim", path}) == 0);
-    store->release_dispatch();
-    CHECK(run_in_child({"claim", path}) == 1);
   }
 }
 
