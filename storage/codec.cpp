@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Cereal encoding of the stored records in their one layout, with a decoder that never trusts lengths.
+// Cereal encoding of the stored records in their one layout; a decoder that never trusts lengths.
 #include "storage/codec.hpp"
 
 #include <cstdint>

@@ -25,7 +25,8 @@ std::uint32_t decode_fixed32(const char* src) {
 }
 
 void put_fixed32(std::string& dst, std::uint32_t value) {
-  for (int byte = 0; byte < 4; ++byte) dst.push_back(static_cast<char>((value >> (8 * byte)) & 0xFF));
+  for (int byte = 0; byte < 4; ++byte)
+    dst.push_back(static_cast<char>((value >> (8 * byte)) & 0xFF));
 }
 
 void put_varint32(std::string& dst, std::uint32_t value) { put_varint64(dst, value); }

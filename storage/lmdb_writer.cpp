@@ -267,8 +267,8 @@ Result<void, Writer::Rejection> Writer::check_attempts(MDB_txn* txn, const Prepa
     if (rc != 0) return Err(Rejection(TxnAbort{rc}));
     auto item = decode_activity_work_item(value);
     if (!item) {
-      return Err(Rejection(
-          batch_error(ErrorCode::Corruption, "worker queue: " + item.error().message)));
+      return Err(
+          Rejection(batch_error(ErrorCode::Corruption, "worker queue: " + item.error().message)));
     }
     item->attempt = attempt;
     rewrites.emplace_back(std::string(key_view), encode(*item));
