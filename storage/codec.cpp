@@ -24,8 +24,8 @@
 // record of another class version is Corruption. (The numbers continue those of format version
 // 1, whose compact records these are.)
 //
-// Decoding never throws: the Reader records the first malformed field and fails every later
-// get, so a load reads on and the record is checked once at its end.
+// Bad bytes make decoding throw nothing: the Reader records the first malformed field and fails
+// every later get, so a load reads on and the record is checked once at its end.
 //
 // Class versions: CEREAL_CLASS_VERSION registers each version during static initialisation, so
 // the lookups Cereal makes while encoding only read its registry and need no lock.
