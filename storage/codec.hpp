@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Cereal binary encoding of the records the store keeps: events, messages, work items, rows.
+// Encoding of the records the store keeps (events, messages, work items, rows): FORMAT.md.
 #pragma once
 
 #include <string>
@@ -17,11 +17,12 @@ std::string encode(const OrchestratorMessage& message);
 std::string encode(const ActivityWorkItem& item);
 std::string encode(const InstanceRecord& record);
 
-/// Each decoder accepts exactly the bytes its encoder wrote, in any class version that has been
-/// written. Anything else (truncated or trailing bytes, an unknown class version, an enum value
-/// out of range, a length larger than the input, a malformed varint) returns Corruption; hostile
-/// bytes never crash and never allocate more than the input's size. Thread safety: all
-/// functions are reentrant.
+/// Each decoder accepts exactly the bytes its encoder writes (one layout per record type), so a
+/// decoded record encodes to the same bytes again. Anything else (a checksum that does not
+/// match, truncated or trailing bytes, another class version, an enum value out of range, a
+/// length larger than the input, a malformed varint) returns Corruption; hostile bytes never
+/// crash and never allocate more than the input's size. Thread safety: all functions are
+/// reentrant.
 Result<HistoryEvent, Error> decode_history_event(std::string_view bytes);
 Result<OrchestratorMessage, Error> decode_orchestrator_message(std::string_view bytes);
 Result<ActivityWorkItem, Error> decode_activity_work_item(std::string_view bytes);

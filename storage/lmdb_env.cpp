@@ -2,17 +2,16 @@
 // Opening, checking and resizing the LMDB environment of a store, and thin txn helpers.
 #include "storage/lmdb_env.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <type_traits>
 #include <utility>
 
 #include <lmdb.h>
 
 #include "storage/keys.hpp"
+#include "storage/platform/platform.hpp"
 
 static_assert(std::is_same_v<MDB_dbi, duroxide::storage::Dbi>);
+static_assert(std::is_same_v<mdb_filehandle_t, duroxide::storage::platform::FileHandle>);
 
 namespace duroxide::storage {
 namespace {
@@ -32,6 +31,19 @@ std::string_view from_val(const MDB_val& val) {
 Error make_error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
 
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
+
+/// The rest of the message for a store of another format version: there is no migration.
+std::string format_advice(std::uint32_t version) {
+  const std::string reads =
+      "this build does not read (it reads format version " + std::to_string(kFormatVersion) + ")";
+  if (version == 1) {
+    return reads +
+           ": format version 1 was written by earlier builds; open the store with one of them, "
+           "or remove the file and its -lock file to start an empty store";
+  }
+  if (version > kFormatVersion) return reads + ": it was written by a newer build";
+  return reads;
+}
 
 }  // namespace
 
@@ -109,14 +121,17 @@ Result<void, Error> Env::check_file_size() {
       mdb_env_get_fd(env_, &fd) != 0) {
     return Err(make_error(ErrorCode::IOError, "cannot inspect store " + quoted(path_)));
   }
-  struct stat file;
-  if (fstat(fd, &file) != 0) return Err(lmdb_error(errno, "fstat", path_));
+  const auto size = platform::file_size(fd);
+  if (!size) {
+    return Err(make_error(
+        ErrorCode::IOError,
+        "store " + quoted(path_) + ": reading the file size failed: " + size.error().message));
+  }
   const auto needed = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
-  if (static_cast<std::uint64_t>(file.st_size) < needed) {
-    return Err(
-        make_error(ErrorCode::Corruption, "store " + quoted(path_) +
-                                              " is truncated: " + std::to_string(file.st_size) +
-                                              " bytes, its pages need " + std::to_string(needed)));
+  if (*size < needed) {
+    return Err(make_error(ErrorCode::Corruption,
+                          "store " + quoted(path_) + " is truncated: " + std::to_string(*size) +
+                              " bytes, its pages need " + std::to_string(needed)));
   }
   return {};
 }
@@ -188,8 +203,7 @@ Result<void, Error> Env::check_meta(MDB_txn* txn) {
   if (version != kFormatVersion) {
     return Err(make_error(ErrorCode::Incompatible,
                           "store " + quoted(path_) + " has format version " +
-                              std::to_string(version) + "; this build reads format version " +
-                              std::to_string(kFormatVersion)));
+                              std::to_string(version) + ", which " + format_advice(version)));
   }
   rc = db_get(txn, dbs_.meta, kMetaNextSeqKey, &value);
   if (rc == 0 && value.size() != 8) rc = MDB_CORRUPTED;

@@ -2,16 +2,9 @@
 // LmdbStore and the LmdbProvider factories: opening, reads, leases and the dispatch claim.
 #include "storage/lmdb_store.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <limits>
@@ -23,6 +16,7 @@
 
 #include "storage/codec.hpp"
 #include "storage/keys.hpp"
+#include "storage/platform/platform.hpp"
 #include "storage/prepared_batch.hpp"
 
 namespace duroxide::storage {
@@ -33,8 +27,6 @@ constexpr std::size_t kMinMapSize = std::size_t{64} << 10;
 
 Error error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
 
-std::string errno_text(int err) { return std::strerror(err); }
-
 /// Stores open in this process, by file: a second open of one file returns the first store.
 /// The mutex is recursive because a store that fails while being opened (under the mutex) is
 /// destroyed there, and its destructor unregisters it.
@@ -42,7 +34,7 @@ struct Registry {
   std::recursive_mutex mutex;
   std::condition_variable_any closed;  ///< signalled when a store has closed its file
   std::map<FileId, std::weak_ptr<LmdbStore>> stores;
-  pid_t pid = ::getpid();
+  std::uint64_t pid = platform::process_id();
 };
 
 Registry& registry() {
@@ -50,22 +42,16 @@ Registry& registry() {
   return *instance;
 }
 
-std::optional<FileId> file_id_of(const std::string& path) {
-  struct stat file;
-  if (::stat(path.c_str(), &file) != 0) return std::nullopt;
-  return FileId{static_cast<std::uint64_t>(file.st_dev), static_cast<std::uint64_t>(file.st_ino)};
-}
-
 /// Returns: the live store of `path`, or null. Waits while one is still closing its file.
 std::shared_ptr<LmdbStore> find_open(std::unique_lock<std::recursive_mutex>& lock,
                                      const std::string& path) {
   Registry& reg = registry();
-  if (reg.pid != ::getpid()) {  // a forked child owns none of its parent's stores
+  if (reg.pid != platform::process_id()) {  // a forked child owns none of its parent's stores
     reg.stores.clear();
-    reg.pid = ::getpid();
+    reg.pid = platform::process_id();
   }
-  const auto id = file_id_of(path);
-  if (!id) return nullptr;
+  const auto id = platform::file_id(path);
+  if (!id) return nullptr;  // no such file yet: nothing is open
   for (;;) {
     const auto it = reg.stores.find(*id);
     if (it == reg.stores.end()) return nullptr;
@@ -103,19 +89,20 @@ Result<std::shared_ptr<LmdbProvider>, Error> open_new(const std::string& path,
                                                       std::string temp_dir) {
   auto env = Env::open(path, options);
   if (!env) return Err(env.error());
-  const auto id = file_id_of(path);
+  const auto id = platform::file_id(path);
   if (!id) {
-    return Err(error(ErrorCode::IOError, "cannot stat store '" + path + "': " + errno_text(errno)));
+    return Err(
+        error(ErrorCode::IOError, "cannot stat store '" + path + "': " + id.error().message));
   }
   // Opened once and kept until the env is closed: closing a descriptor of the lock file would
   // drop the fcntl locks LMDB holds on it for this process.
-  const int lock_fd = ::open((path + "-lock").c_str(), O_RDWR | O_CLOEXEC);
-  if (lock_fd < 0) {
-    return Err(error(ErrorCode::IOError,
-                     "cannot open the lock file of store '" + path + "': " + errno_text(errno)));
+  auto lock_file = platform::LockFile::open(path + "-lock");
+  if (!lock_file) {
+    return Err(error(ErrorCode::IOError, "cannot open the lock file of store '" + path +
+                                             "': " + lock_file.error().message));
   }
   std::shared_ptr<LmdbStore> store(
-      new LmdbStore(std::move(*env), options, lock_fd, std::move(temp_dir), *id),
+      new LmdbStore(std::move(*env), options, std::move(*lock_file), std::move(temp_dir), *id),
       &LmdbStore::destroy);
   registry().stores[*id] = store;
   return std::shared_ptr<LmdbProvider>(std::move(store));
@@ -155,9 +142,12 @@ Error in_record(Error cause, std::string_view where) {
   return cause;
 }
 
-LmdbStore::LmdbStore(std::unique_ptr<Env> env, const LmdbOptions& options, int lock_fd,
-                     std::string temp_dir, FileId file_id)
-    : env_(std::move(env)), lock_fd_(lock_fd), temp_dir_(std::move(temp_dir)), file_id_(file_id) {
+LmdbStore::LmdbStore(std::unique_ptr<Env> env, const LmdbOptions& options,
+                     platform::LockFile lock_file, std::string temp_dir, FileId file_id)
+    : env_(std::move(env)),
+      lock_file_(std::move(lock_file)),
+      temp_dir_(std::move(temp_dir)),
+      file_id_(file_id) {
   auto after_commit = [this](const std::vector<QueueKey>& messages,
                              const std::vector<QueueKey>& activities) {
     on_committed(messages, activities);
@@ -166,7 +156,7 @@ LmdbStore::LmdbStore(std::unique_ptr<Env> env, const LmdbOptions& options, int l
     writer_ = std::make_unique<Writer>(*env_, options, listeners_, std::move(after_commit));
   } catch (...) {  // no thread: close what this object owns, in the order the destructor uses
     env_.reset();
-    ::close(lock_fd_);
+    lock_file_.close();
     throw;
   }
 }
@@ -174,9 +164,9 @@ LmdbStore::LmdbStore(std::unique_ptr<Env> env, const LmdbOptions& options, int l
 LmdbStore::~LmdbStore() {
   writer_->stop();
   writer_.reset();
-  if (claimed_) ::flock(lock_fd_, LOCK_UN);
-  env_.reset();       // closes the file and LMDB's locks
-  ::close(lock_fd_);  // only now: closing it earlier would drop LMDB's fcntl locks
+  if (claimed_) lock_file_.unlock();
+  env_.reset();        // closes the file and LMDB's locks
+  lock_file_.close();  // only now: closing it earlier would drop LMDB's fcntl locks
   if (!temp_dir_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(temp_dir_, ignored);
@@ -406,13 +396,14 @@ Result<void, Error> LmdbStore::claim_dispatch() {
     return Err(error(ErrorCode::Busy, "store '" + path() + "' is in use by another runtime"));
   };
   if (claimed_) return busy();
-  // flock locks belong to the open file description, independent of LMDB's fcntl locks on
-  // the same file, so they exclude other processes and other descriptors of this one.
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return busy();
+  // The lock belongs to this store's descriptor of the lock file: it excludes other processes
+  // and other descriptors of this one (see platform::LockFile).
+  auto locked = lock_file_.try_lock();
+  if (!locked) {
     return Err(error(ErrorCode::IOError,
-                     "claiming dispatch of store '" + path() + "': " + errno_text(errno)));
+                     "claiming dispatch of store '" + path() + "': " + locked.error().message));
   }
+  if (!*locked) return busy();
   claimed_ = true;
   return {};
 }
@@ -422,7 +413,7 @@ void LmdbStore::release_dispatch() {
     std::lock_guard lock(lease_mutex_);
     if (!claimed_) return;
     leases_.release_all();
-    ::flock(lock_fd_, LOCK_UN);
+    lock_file_.unlock();
     claimed_ = false;
   }
   ChangeNotice notice;
@@ -455,17 +446,12 @@ Result<std::shared_ptr<LmdbProvider>, Error> LmdbProvider::open_temporary() {
 }
 
 Result<std::shared_ptr<LmdbProvider>, Error> LmdbProvider::open_temporary(LmdbOptions options) {
-  const char* base = std::getenv("TMPDIR");
-  std::string dir =
-      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/duroxide-XXXXXX";
-  if (::mkdtemp(dir.data()) == nullptr) {
-    return Err(Error{ErrorCode::IOError,
-                     "cannot create a temporary directory '" + dir + "': " + std::strerror(errno)});
-  }
-  auto store = storage::open_store(dir + "/store.duro", options, dir);
+  auto dir = storage::platform::make_temp_directory("duroxide-");
+  if (!dir) return Err(dir.error());
+  auto store = storage::open_store(*dir + "/store.duro", options, *dir);
   if (!store) {
     std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
+    std::filesystem::remove_all(*dir, ignored);
   }
   return store;
 }

@@ -22,6 +22,7 @@
 #include "storage/listeners.hpp"
 #include "storage/lmdb_env.hpp"
 #include "storage/lmdb_writer.hpp"
+#include "storage/platform/platform.hpp"
 
 namespace duroxide::storage {
 
@@ -30,12 +31,8 @@ Error invalid_id(const std::string& instance_id);
 /// Returns: `cause` with "`where`: " put before its message.
 Error in_record(Error cause, std::string_view where);
 
-/// Identity of a file (device, inode): one LmdbStore per file and process.
-struct FileId {
-  std::uint64_t device = 0;
-  std::uint64_t inode = 0;
-  friend auto operator<=>(const FileId&, const FileId&) = default;
-};
+/// Identity of a file: one LmdbStore per file and process.
+using FileId = platform::FileId;
 
 /// The LMDB provider. Made by LmdbProvider::open/open_temporary; opening a file that is already
 /// open in this process returns the same object (LMDB forbids opening one file twice in a
@@ -50,10 +47,10 @@ struct FileId {
 /// the store is closed by a helper thread once the callback returns.
 class LmdbStore final : public LmdbProvider {
  public:
-  /// Lifetime: owns `env` and `lock_fd` (a descriptor of `<path>-lock`, for claim_dispatch);
-  /// removes `temp_dir` with everything in it on destruction unless it is empty.
-  LmdbStore(std::unique_ptr<Env> env, const LmdbOptions& options, int lock_fd, std::string temp_dir,
-            FileId file_id);
+  /// Lifetime: owns `env` and `lock_file` (`<path>-lock`, for claim_dispatch); removes
+  /// `temp_dir` with everything in it on destruction unless it is empty.
+  LmdbStore(std::unique_ptr<Env> env, const LmdbOptions& options, platform::LockFile lock_file,
+            std::string temp_dir, FileId file_id);
   /// Commits every queued batch (their callbacks run), releases the claim, closes the file.
   ~LmdbStore() override;
   LmdbStore(const LmdbStore&) = delete;
@@ -105,7 +102,7 @@ class LmdbStore final : public LmdbProvider {
                                                              std::size_t max) const;
 
   std::unique_ptr<Env> env_;
-  const int lock_fd_;
+  platform::LockFile lock_file_;  ///< closed only after env_: see platform::LockFile
   const std::string temp_dir_;
   const FileId file_id_;
   Listeners listeners_;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include <lmdb.h>
 
@@ -145,122 +146,138 @@ Writer::Work Writer::next_work() {
 }
 
 void Writer::commit_group(std::vector<PreparedBatch>& group, ChangeNotice& notice) {
-  std::vector<Result<void, Error>> results(group.size());
-  auto together = run_txn(group, results);
-  if (!together && group.size() == 1) results[0] = Err(together.error());
-  if (!together && group.size() > 1) {
+  auto together = run_txn(group);
+  Outcomes outcomes;
+  if (together) {
+    outcomes = std::move(*together);
+  } else if (group.size() == 1) {
+    outcomes.emplace_back(Err(together.error()));
+  } else {
     // Isolate the failure: redo each batch alone, in order, so only the culprit fails.
+    outcomes.reserve(group.size());
     for (std::size_t i = 0; i < group.size(); ++i) {
-      auto alone = run_txn(std::span(group).subspan(i, 1), Results(results).subspan(i, 1));
-      if (!alone) results[i] = Err(alone.error());
+      auto alone = run_txn(std::span(group).subspan(i, 1));
+      if (alone) {
+        outcomes.push_back(std::move(alone->front()));
+      } else {
+        outcomes.emplace_back(Err(alone.error()));
+      }
     }
   }
-  finish(group, results, notice);
+  finish(group, outcomes, notice);
 }
 
-Result<void, Error> Writer::run_txn(std::span<PreparedBatch> batches, Results results) {
+Result<Writer::Outcomes, Error> Writer::run_txn(std::span<PreparedBatch> batches) {
   for (int resized = 0;;) {
-    const int rc = try_txn(batches, results);
-    if (rc == 0) return {};
+    auto committed = try_txn(batches);
+    if (committed) return std::move(*committed);
+    const int rc = committed.error().rc;
     if (rc == MDB_MAP_FULL) {
-      if (auto grown = env_.grow(); !grown) return grown;
+      if (auto grown = env_.grow(); !grown) return Err(grown.error());
       ++grows_;
       continue;
     }
     if (rc == MDB_MAP_RESIZED && resized++ < kMaxResizeRetries) {
-      if (auto adopted = env_.adopt_map_size(); !adopted) return adopted;
+      if (auto adopted = env_.adopt_map_size(); !adopted) return Err(adopted.error());
       continue;
     }
     return Err(lmdb_error(rc, "committing", env_.path()));
   }
 }
 
-// One write txn over `batches`. Returns an LMDB code: nonzero means the txn was aborted and
-// nothing of it is written (batch errors go to `results` and do not abort the txn).
-int Writer::try_txn(std::span<PreparedBatch> batches, Results results) {
+// One write txn over `batches`. Returns: the outcome of each batch once the txn committed (a
+// batch that fails its checks fails alone and is not written), or the LMDB failure that
+// aborted the txn, of which nothing is written.
+Result<Writer::Outcomes, Writer::TxnAbort> Writer::try_txn(std::span<PreparedBatch> batches) {
   std::shared_lock resize_lock(env_.resize_mutex());
   MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(env_.raw(), nullptr, 0, &txn);
-  if (rc != 0) return rc;
+  if (const int rc = mdb_txn_begin(env_.raw(), nullptr, 0, &txn); rc != 0) {
+    return Err(TxnAbort{rc});
+  }
   TxnGuard guard(txn);
   const std::uint64_t txn_id = mdb_txn_id(txn);
   // The store-wide sequence lives in the file, so that a writer of another process sharing it
   // never hands out the same queue key.
   std::uint64_t next_seq = 0;
-  if ((rc = read_next_seq(txn, env_.dbs(), &next_seq)) != 0) return rc;
+  if (const int rc = read_next_seq(txn, env_.dbs(), &next_seq); rc != 0) return Err(TxnAbort{rc});
+  Outcomes outcomes;
+  outcomes.reserve(batches.size());
   Rewrites rewrites;
-  for (std::size_t i = 0; i < batches.size(); ++i) {
-    results[i] = Result<void, Error>();
+  for (PreparedBatch& batch : batches) {
     rewrites.clear();
-    if ((rc = check(txn, batches[i], results[i], rewrites)) != 0) return rc;
-    if (!results[i]) continue;
-    if ((rc = write(txn, batches[i], rewrites, next_seq)) != 0) return rc;
+    if (auto checked = check(txn, batch, rewrites); !checked) {
+      if (const auto* abort = std::get_if<TxnAbort>(&checked.error())) return Err(*abort);
+      outcomes.emplace_back(Err(std::get<Error>(checked.error())));
+      continue;
+    }
+    if (auto written = write(txn, batch, rewrites, next_seq); !written) {
+      return Err(written.error());
+    }
+    outcomes.emplace_back();
   }
-  if ((rc = write_next_seq(txn, env_.dbs(), next_seq)) != 0) return rc;
-  if ((rc = mdb_txn_commit(guard.release())) != 0) return rc;
+  int rc = write_next_seq(txn, env_.dbs(), next_seq);
+  if (rc == 0) rc = mdb_txn_commit(guard.release());
+  if (rc != 0) return Err(TxnAbort{rc});
   if (txn_id != last_txn_id_ + 1) foreign_seen_ = true;
   last_txn_id_ = txn_id;
   ++txns_;
-  return 0;
+  return outcomes;
 }
 
 // Everything that can fail a batch alone is checked here, before any of it is written, so a
 // failed batch leaves nothing behind in the shared txn.
-int Writer::check(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result,
-                  Rewrites& rewrites) {
-  if (batch.invalid) {
-    result = Err(*batch.invalid);
-    return 0;
-  }
+Result<void, Writer::Rejection> Writer::check(MDB_txn* txn, const PreparedBatch& batch,
+                                              Rewrites& rewrites) {
+  if (batch.invalid) return Err(Rejection(*batch.invalid));
   const Databases& dbs = env_.dbs();
   std::string_view value;
   if (batch.precondition != WriteBatch::Precondition::None) {
     const int rc = db_get(txn, dbs.instances, batch.instance_id, &value);
-    if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+    if (rc != 0 && rc != MDB_NOTFOUND) return Err(Rejection(TxnAbort{rc}));
     const bool present = rc == 0;
     if (batch.precondition == WriteBatch::Precondition::InstanceAbsent && present) {
-      result = Err(batch_error(ErrorCode::AlreadyExists,
-                               "instance '" + batch.instance_id + "' already exists"));
-    } else if (batch.precondition == WriteBatch::Precondition::InstancePresent && !present) {
-      result =
-          Err(batch_error(ErrorCode::NotFound, "instance '" + batch.instance_id + "' not found"));
+      return Err(Rejection(batch_error(ErrorCode::AlreadyExists,
+                                       "instance '" + batch.instance_id + "' already exists")));
     }
-    if (!result) return 0;
+    if (batch.precondition == WriteBatch::Precondition::InstancePresent && !present) {
+      return Err(Rejection(
+          batch_error(ErrorCode::NotFound, "instance '" + batch.instance_id + "' not found")));
+    }
   }
   for (const auto& [key, event] : batch.history) {
     const int rc = db_get(txn, dbs.history, key, &value);
     if (rc == MDB_NOTFOUND) continue;
-    if (rc != 0) return rc;
-    result = Err(batch_error(ErrorCode::AlreadyExists, existing_event(key) + " already exists"));
-    return 0;
+    if (rc != 0) return Err(Rejection(TxnAbort{rc}));
+    return Err(
+        Rejection(batch_error(ErrorCode::AlreadyExists, existing_event(key) + " already exists")));
   }
-  return check_attempts(txn, batch, result, rewrites);
+  return check_attempts(txn, batch, rewrites);
 }
 
 // The new records of the attempt rewrites. A work item that is gone is skipped; one that does
 // not decode fails the batch (the file is damaged, and a rewrite must not hide that).
-int Writer::check_attempts(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result,
-                           Rewrites& rewrites) {
+Result<void, Writer::Rejection> Writer::check_attempts(MDB_txn* txn, const PreparedBatch& batch,
+                                                       Rewrites& rewrites) {
   for (const auto& [queue_key, attempt] : batch.activity_attempts) {
     const QueueKeyBytes key = encode_queue_key(queue_key);
     const std::string_view key_view(key.data(), key.size());
     std::string_view value;
     const int rc = db_get(txn, env_.dbs().worker_queue, key_view, &value);
     if (rc == MDB_NOTFOUND) continue;
-    if (rc != 0) return rc;
+    if (rc != 0) return Err(Rejection(TxnAbort{rc}));
     auto item = decode_activity_work_item(value);
     if (!item) {
-      result = Err(batch_error(ErrorCode::Corruption, "worker queue: " + item.error().message));
-      return 0;
+      return Err(
+          Rejection(batch_error(ErrorCode::Corruption, "worker queue: " + item.error().message)));
     }
     item->attempt = attempt;
     rewrites.emplace_back(std::string(key_view), encode(*item));
   }
-  return 0;
+  return {};
 }
 
-int Writer::write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites,
-                  std::uint64_t& next_seq) {
+Result<void, Writer::TxnAbort> Writer::write(MDB_txn* txn, PreparedBatch& batch,
+                                             const Rewrites& rewrites, std::uint64_t& next_seq) {
   const Databases& dbs = env_.dbs();
   int rc = 0;
   batch.removed = RemovedRecords{};  // a txn redone after a failure finds them again
@@ -299,16 +316,16 @@ int Writer::write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites,
   for (auto it = batch.activities.begin(); rc == 0 && it != batch.activities.end(); ++it) {
     rc = enqueue(txn, dbs.worker_queue, 0, next_seq, *it);
   }
-  return rc;
+  if (rc != 0) return Err(TxnAbort{rc});
+  return {};
 }
 
-void Writer::finish(std::vector<PreparedBatch>& group, std::vector<Result<void, Error>>& results,
-                    ChangeNotice& notice) {
+void Writer::finish(std::vector<PreparedBatch>& group, Outcomes& outcomes, ChangeNotice& notice) {
   std::vector<QueueKey> messages;
   std::vector<QueueKey> activities;
   std::size_t committed = 0;
   for (std::size_t i = 0; i < group.size(); ++i) {
-    if (!results[i]) continue;
+    if (!outcomes[i]) continue;
     ++committed;
     const PreparedBatch& batch = group[i];
     messages.insert(messages.end(), batch.consumed_messages.begin(), batch.consumed_messages.end());
@@ -324,7 +341,7 @@ void Writer::finish(std::vector<PreparedBatch>& group, std::vector<Result<void, 
   if (committed != 0 && after_commit_) after_commit_(messages, activities);
   batches_ += committed;
   failed_batches_ += group.size() - committed;
-  for (std::size_t i = 0; i < group.size(); ++i) call_done(group[i].done, std::move(results[i]));
+  for (std::size_t i = 0; i < group.size(); ++i) call_done(group[i].done, std::move(outcomes[i]));
 }
 
 void Writer::check_foreign() {

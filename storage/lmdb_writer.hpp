@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <duroxide/error.hpp>
@@ -79,22 +80,30 @@ class Writer {
     bool timed_out = false;
     bool exit = false;
   };
-  using Results = std::span<Result<void, Error>>;
+  /// The outcome of each batch of a committed txn, in order.
+  using Outcomes = std::vector<Result<void, Error>>;
+  /// An LMDB failure inside a write txn (`rc` is LMDB's code): the txn is aborted and nothing
+  /// of it is written.
+  struct TxnAbort {
+    int rc = 0;
+  };
+  /// Why a batch is not written in the shared txn: it fails alone (Error, and the txn goes on
+  /// without it) or the txn aborts (TxnAbort).
+  using Rejection = std::variant<Error, TxnAbort>;
   /// Records a batch replaces, found while it is checked: key, new value.
   using Rewrites = std::vector<std::pair<std::string, std::string>>;
 
   void run();
   Work next_work();
   void commit_group(std::vector<PreparedBatch>& group, ChangeNotice& notice);
-  Result<void, Error> run_txn(std::span<PreparedBatch> batches, Results results);
-  int try_txn(std::span<PreparedBatch> batches, Results results);
-  int check(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result,
-            Rewrites& rewrites);
-  int check_attempts(MDB_txn* txn, const PreparedBatch& batch, Result<void, Error>& result,
-                     Rewrites& rewrites);
-  int write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites, std::uint64_t& next_seq);
-  void finish(std::vector<PreparedBatch>& group, std::vector<Result<void, Error>>& results,
-              ChangeNotice& notice);
+  Result<Outcomes, Error> run_txn(std::span<PreparedBatch> batches);
+  Result<Outcomes, TxnAbort> try_txn(std::span<PreparedBatch> batches);
+  Result<void, Rejection> check(MDB_txn* txn, const PreparedBatch& batch, Rewrites& rewrites);
+  Result<void, Rejection> check_attempts(MDB_txn* txn, const PreparedBatch& batch,
+                                         Rewrites& rewrites);
+  Result<void, TxnAbort> write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites,
+                               std::uint64_t& next_seq);
+  void finish(std::vector<PreparedBatch>& group, Outcomes& outcomes, ChangeNotice& notice);
   void check_foreign();
 
   Env& env_;

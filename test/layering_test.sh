@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Rejects includes that break the layering api <- engine -> storage, and public headers that
-# do not compile alone. Usage: layering_test.sh SOURCE_ROOT [CXX]
+# do not compile alone. Usage: layering_test.sh SOURCE_ROOT [CXX...] (the compiler command, which
+# may be several words, e.g. `ccache c++`).
 set -uo pipefail
 root=$1
-cxx=${2:-c++}
+shift
+cxx=("$@")
+[ "${#cxx[@]}" -eq 0 ] && cxx=(c++)
 cd "$root" || exit 1
 failures=0
 
@@ -23,18 +26,21 @@ reject "public headers include only std and <duroxide/...>" \
   'boost/|lmdb\.h|fmt/|engine/|storage/' api/include/duroxide/*.hpp
 reject "only the typed-payload header includes Cereal" 'cereal/' \
   $(ls api/include/duroxide/*.hpp | grep -v '/typed\.hpp$')
+storage_files=$(ls storage/*.hpp storage/*.cpp storage/platform/*.hpp storage/platform/*.cpp)
 reject "storage knows nothing of fibers or the engine" 'boost/fiber|boost/context|engine/' \
-  storage/*.hpp storage/*.cpp
+  $storage_files
+reject "in storage, only storage/platform/*.cpp include operating-system headers" \
+  'sys/|unistd\.h|fcntl\.h' $(echo "$storage_files" | grep -v '^storage/platform/.*\.cpp$')
 reject "the engine reaches storage only through the Provider interface" 'storage/|lmdb\.h' \
   engine/*.hpp engine/*.cpp
 reject "LMDB is included only by storage/lmdb_*.cpp" 'lmdb\.h' \
-  $(ls storage/*.hpp storage/*.cpp | grep -v '^storage/lmdb_.*\.cpp$')
+  $(echo "$storage_files" | grep -v '^storage/lmdb_.*\.cpp$')
 reject "samples and api tests use the public API only" 'engine/|storage/' \
   samples/*.cpp test/api/*.cpp test/testlib/harness.hpp
 
 for header in api/include/duroxide/*.hpp; do
   if ! echo "#include <duroxide/$(basename "$header")>" |
-      "$cxx" -std=c++20 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -Iapi/include -x c++ -; then
+      "${cxx[@]}" -std=c++20 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -Iapi/include -x c++ -; then
     echo "layering: $header does not compile alone"
     failures=$((failures + 1))
   fi

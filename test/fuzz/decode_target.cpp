@@ -18,8 +18,8 @@ namespace {
   std::abort();
 }
 
-// A decoded record encodes (in the newest class version) to bytes that decode to an equal
-// value, and to the very same bytes again: older class versions are read, never written.
+// A decoded record encodes to the very bytes it was decoded from (each record type has one
+// layout and each value one encoding), which decode to an equal value again.
 template <class T, class Decode>
 void round_trip(std::string_view bytes, Decode decode) {
   auto decoded = decode(bytes);
@@ -28,9 +28,9 @@ void round_trip(std::string_view bytes, Decode decode) {
     return;
   }
   const std::string again = storage::encode(*decoded);
+  if (again != bytes) fail("a decoded record encodes to other bytes");
   auto twice = decode(again);
   if (!twice || !(*twice == *decoded)) fail("a re-encoded record decodes to another value");
-  if (storage::encode(*twice) != again) fail("encoding a decoded record is not stable");
 }
 
 // The same bytes with their last four replaced by the checksum of the rest: mutated input
@@ -57,15 +57,18 @@ void check_decoders(RecordKind kind, std::string_view bytes) {
       return;
     case RecordKind::OrchestratorMessage:
       both_ways<OrchestratorMessage>(bytes, storage::decode_orchestrator_message);
-      (void)storage::peek_message_instance_id(bytes);
+      // Any answer will do: the peek must only return (its values are checked in codec_test).
+      static_cast<void>(storage::peek_message_instance_id(bytes));
       return;
     case RecordKind::ActivityWorkItem:
       both_ways<ActivityWorkItem>(bytes, storage::decode_activity_work_item);
-      (void)storage::peek_work_item_instance_id(bytes);
+      // Any answer will do: the peek must only return (its values are checked in codec_test).
+      static_cast<void>(storage::peek_work_item_instance_id(bytes));
       return;
     case RecordKind::InstanceRecord:
       both_ways<InstanceRecord>(bytes, storage::decode_instance_record);
-      (void)storage::peek_instance_state(bytes);
+      // Any answer will do: the peek must only return (its values are checked in codec_test).
+      static_cast<void>(storage::peek_instance_state(bytes));
       return;
     case RecordKind::HistoryKey:
       if (auto key = storage::decode_history_key(bytes)) {
@@ -84,7 +87,8 @@ void check_decoders(RecordKind kind, std::string_view bytes) {
       }
       return;
     case RecordKind::InstanceKey:
-      (void)storage::decode_instance_key(bytes);
+      // Any answer will do: the decoder must only return.
+      static_cast<void>(storage::decode_instance_key(bytes));
       return;
   }
 }

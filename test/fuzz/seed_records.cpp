@@ -1,91 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Valid records of every kind, encoded by the store's own encoders, and records of the older
-// fixed-width class versions, built by hand.
+// Valid records of every kind, encoded by the store's own encoders, and keys.
 #include "test/fuzz/seed_records.hpp"
 
 #include <cstdint>
-#include <string_view>
+#include <string>
 
 #include "storage/codec.hpp"
 #include "storage/keys.hpp"
-#include "test/testlib/record_bytes.hpp"
 
 namespace duroxide::fuzz {
-namespace {
-
-using testlib::RecordBytes;
-
-/// One record of each type in the last fixed-width class version (with a checksum).
-void add_fixed_width_seeds(std::vector<std::pair<RecordKind, std::string>>& seeds) {
-  // HistoryEvent version 3: event_id, kind, source_id, timestamp, category, name, version,
-  // data, instance.
-  seeds.emplace_back(RecordKind::HistoryEvent, RecordBytes()
-                                                   .u32(3)
-                                                   .u64(4)
-                                                   .u8(13)
-                                                   .u64(2)
-                                                   .u64(1'700'000'000'000)
-                                                   .u8(1)
-                                                   .str("Child")
-                                                   .str("")
-                                                   .str("input")
-                                                   .str("parent::child")
-                                                   .sealed());
-  // OrchestratorMessage version 3: instance_id, execution_id, kind, source_id, visible_at,
-  // name, version, data, parent_id, parent_execution_id.
-  seeds.emplace_back(RecordKind::OrchestratorMessage, RecordBytes()
-                                                          .u32(3)
-                                                          .str("child")
-                                                          .u64(1)
-                                                          .u8(1)
-                                                          .u64(4)
-                                                          .u64(~std::uint64_t{0})
-                                                          .str("Child")
-                                                          .str("1.0.0")
-                                                          .str("input")
-                                                          .str("parent")
-                                                          .u64(2)
-                                                          .sealed());
-  // ActivityWorkItem version 2: instance_id, execution_id, orchestration_name, activity_id,
-  // name, input, u32 attempt.
-  seeds.emplace_back(RecordKind::ActivityWorkItem, RecordBytes()
-                                                       .u32(2)
-                                                       .str("instance")
-                                                       .u64(1)
-                                                       .str("Orchestration")
-                                                       .u64(4)
-                                                       .str("Activity")
-                                                       .str("input")
-                                                       .u32(3)
-                                                       .sealed());
-  // InstanceRecord version 3 with ErrorDetails version 1: instance_id, name, version, state,
-  // execution_id, created_at, updated_at, output, (category, kind, message), custom status
-  // flag and text, parent_id, parent_execution_id, parent_event_id, u32 recovery_attempts.
-  seeds.emplace_back(RecordKind::InstanceRecord, RecordBytes()
-                                                     .u32(3)
-                                                     .str("row")
-                                                     .str("Orchestration")
-                                                     .str("1.0.0")
-                                                     .u8(3)
-                                                     .u64(2)
-                                                     .u64(1)
-                                                     .u64(2)
-                                                     .str("")
-                                                     .u32(1)
-                                                     .u8(0)
-                                                     .str("Error")
-                                                     .str("it failed")
-                                                     .u8(1)
-                                                     .str("step 2")
-                                                     .str("parent")
-                                                     .u64(1)
-                                                     .u64(9)
-                                                     .u32(2)
-                                                     .sealed());
-}
-
-}  // namespace
-
 std::vector<std::pair<RecordKind, std::string>> seed_records() {
   std::vector<std::pair<RecordKind, std::string>> seeds;
   for (int kind = 1; kind <= static_cast<int>(EventKind::CancelRequested); ++kind) {
@@ -136,7 +59,6 @@ std::vector<std::pair<RecordKind, std::string>> seed_records() {
   row.state = InstanceState::Completed;
   row.output = "done";
   seeds.emplace_back(RecordKind::InstanceRecord, storage::encode(row));
-  add_fixed_width_seeds(seeds);
   seeds.emplace_back(RecordKind::HistoryKey, storage::encode_history_key("instance", 2, 17));
   const auto queue_key = storage::encode_queue_key(QueueKey{123456, 42});
   seeds.emplace_back(RecordKind::QueueKey, std::string(queue_key.data(), queue_key.size()));

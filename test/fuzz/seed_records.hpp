@@ -11,7 +11,7 @@
 namespace duroxide::fuzz {
 
 /// Returns: (kind, encoded bytes) pairs covering every event and message kind, optional fields
-/// set and unset, one record of each type in its last fixed-width class version, and the keys.
+/// set and unset, and the keys.
 std::vector<std::pair<RecordKind, std::string>> seed_records();
 
 }  // namespace duroxide::fuzz

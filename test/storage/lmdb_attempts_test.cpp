@@ -47,7 +47,7 @@ void store_attempt(Provider& store, const QueuedActivity& queued) {
 
 }  // namespace
 
-TEST_SUITE("storage.attempts") {
+TEST_SUITE("storage.lmdb_attempts") {
   TEST_CASE("without stored attempts, re-deliveries count up and a restart starts over") {
     TempDir dir;
     const std::string path = dir.file("store.duro");

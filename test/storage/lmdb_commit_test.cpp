@@ -14,7 +14,7 @@
 
 namespace duroxide::storage::testing {
 
-TEST_SUITE("storage.commit") {
+TEST_SUITE("storage.lmdb_commit") {
   TEST_CASE("commit appends history that read_history returns in event id order") {
     auto store = LmdbProvider::open_temporary(test_options()).value();
     WriteBatch batch = start_batch("a");

@@ -57,7 +57,7 @@ std::vector<std::string> expected_queue(const std::vector<std::string>& ids) {
 
 }  // namespace
 
-TEST_SUITE("storage.delete") {
+TEST_SUITE("storage.lmdb_delete") {
   TEST_CASE("deleting removes the row, every execution's history and the queued work") {
     auto store = LmdbProvider::open_temporary(test_options()).value();
     for (const std::string id : {"a", "ab", "b", "\x01"}) populate(*store, id);

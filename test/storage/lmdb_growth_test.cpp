@@ -22,7 +22,7 @@ WriteBatch big_batch(const std::string& id, std::size_t bytes) {
 
 }  // namespace
 
-TEST_SUITE("storage.growth") {
+TEST_SUITE("storage.lmdb_growth") {
   TEST_CASE("a tiny map grows to hold many large commits") {
     LmdbOptions options = test_options();
     options.map_size = kTinyMap;

@@ -65,7 +65,7 @@ void append_history(Provider& store, const std::string& id, std::uint64_t execut
 
 }  // namespace
 
-TEST_SUITE("storage.listing") {
+TEST_SUITE("storage.lmdb_listing") {
   TEST_CASE("list_instances returns whole rows in id byte order") {
     auto store = sample_store();
     CHECK(ids(*store, query("")) == std::vector<std::string>{"a", "a/1", "a/2", "a/3", "a/4", "a/5",

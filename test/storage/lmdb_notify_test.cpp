@@ -58,7 +58,7 @@ class Recorder {
 
 }  // namespace
 
-TEST_SUITE("storage.notify") {
+TEST_SUITE("storage.lmdb_notify") {
   TEST_CASE("subscribers learn of new messages with their earliest visible_at") {
     Recorder recorder;  // declared first: it must outlive the store that calls it
     auto store = LmdbProvider::open_temporary(test_options()).value();

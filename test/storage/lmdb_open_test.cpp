@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests of opening stores: format checks, foreign and damaged files, reopening, the dispatch claim.
+// Tests of opening stores: format checks, foreign and damaged files, reopening, temporary stores.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,7 +57,7 @@ int in_child(F child) {
 
 }  // namespace
 
-TEST_SUITE("storage.open") {
+TEST_SUITE("storage.lmdb_open") {
   TEST_CASE("an empty path is InvalidArgument") {
     auto opened = LmdbProvider::open("");
     REQUIRE_FALSE(opened);
@@ -117,7 +117,28 @@ TEST_SUITE("storage.open") {
     const Error error = open_error(path);
     CHECK(error.code == ErrorCode::Incompatible);
     CHECK(error.message.find("format version 7") != std::string::npos);
-    CHECK(error.message.find("format version 1") != std::string::npos);
+    CHECK(error.message.find("format version " + std::to_string(kFormatVersion)) !=
+          std::string::npos);
+  }
+
+  TEST_CASE("a store of format version 1 is Incompatible, saying this build does not read it") {
+    TempDir dir;
+    const std::string path = dir.file("store.duro");
+    open_store(path).reset();
+    std::string version;
+    put_be32(version, 1);
+    raw_put(path, "meta", std::string(kMetaVersionKey), version);
+    const auto before = std::filesystem::file_size(path);
+    const Error error = open_error(path);
+    CHECK(error.code == ErrorCode::Incompatible);
+    INFO(error.message);
+    CHECK(error.message.find("has format version 1, which this build does not read") !=
+          std::string::npos);
+    CHECK(error.message.find("it reads format version 2") != std::string::npos);
+    // What to do about it.
+    CHECK(error.message.find("open the store with one of them") != std::string::npos);
+    CHECK(error.message.find("remove the file and its -lock file") != std::string::npos);
+    CHECK(std::filesystem::file_size(path) == before);
   }
 
   TEST_CASE("a store with a wrong magic is Incompatible") {
@@ -246,30 +267,6 @@ TEST_SUITE("storage.open") {
       CHECK(std::filesystem::exists(path));
     }
     CHECK_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path()));
-  }
-}
-
-TEST_SUITE("storage.claim") {
-  TEST_CASE("claiming twice is Busy until released") {
-    auto store = LmdbProvider::open_temporary(test_options()).value();
-    REQUIRE(store->claim_dispatch());
-    auto again = store->claim_dispatch();
-    REQUIRE_FALSE(again);
-    CHECK(again.error().code == ErrorCode::Busy);
-    CHECK(again.error().message.find("is in use by another runtime") != std::string::npos);
-    store->release_dispatch();
-    CHECK(store->claim_dispatch());
-  }
-
-  TEST_CASE("another process cannot claim while this one holds the claim") {
-    TempDir dir;
-    const std::string path = dir.file("store.duro");
-    auto store = open_store(path);
-    REQUIRE(store->claim_dispatch());
-    // Exit status of the child: 0 = Busy, 1 = claimed, 2 = other error.
-    CHECK(run_in_child({"claim", path}) == 0);
-    store->release_dispatch();
-    CHECK(run_in_child({"claim", path}) == 1);
   }
 }
 

@@ -46,7 +46,7 @@ void consume(Provider& store, std::vector<QueueKey> messages, std::vector<QueueK
 
 }  // namespace
 
-TEST_SUITE("storage.queue") {
+TEST_SUITE("storage.lmdb_queue") {
   TEST_CASE("messages come in visible_at order, then in enqueue order") {
     auto store = claimed_store();
     enqueue(*store, {message("a", 30, "30"), message("a", -5, "-5"), message("a", 10, "10a")});
