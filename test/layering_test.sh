@@ -26,7 +26,9 @@ reject "only the typed-payload header includes Cereal" 'cereal/' \
 reject "storage knows nothing of fibers or the engine" 'boost/fiber|boost/context|engine/' \
   storage/*.hpp storage/*.cpp
 reject "the engine reaches storage only through the Provider interface" 'storage/|lmdb\.h' \
-  engine/*.hpp engine/*.cpp
+  engine/*.hpp engine/*.cpp engine/platform/*.hpp engine/platform/*.cpp
+reject "only engine/platform/*.cpp includes system headers" 'sys/|unistd\.h|fcntl\.h' \
+  engine/*.hpp engine/*.cpp engine/platform/*.hpp
 reject "LMDB is included only by storage/lmdb_*.cpp" 'lmdb\.h' \
   $(ls storage/*.hpp storage/*.cpp | grep -v '^storage/lmdb_.*\.cpp$')
 reject "samples and api tests use the public API only" 'engine/|storage/' \
