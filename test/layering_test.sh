@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Rejects includes that break the layering api <- engine -> storage, and public headers that
-# do not compile alone. Usage: layering_test.sh SOURCE_ROOT [CXX]
+# do not compile alone. Usage: layering_test.sh SOURCE_ROOT [CXX...] (a launcher such as ccache may
+# come first)
 set -uo pipefail
 root=$1
-cxx=${2:-c++}
+cxx=("${@:2}")
+[ "${#cxx[@]}" -eq 0 ] && cxx=(c++)
 cd "$root" || exit 1
 failures=0
 
@@ -36,7 +38,7 @@ reject "samples and api tests use the public API only" 'engine/|storage/' \
 
 for header in api/include/duroxide/*.hpp; do
   if ! echo "#include <duroxide/$(basename "$header")>" |
-      "$cxx" -std=c++20 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -Iapi/include -x c++ -; then
+      "${cxx[@]}" -std=c++20 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -Iapi/include -x c++ -; then
     echo "layering: $header does not compile alone"
     failures=$((failures + 1))
   fi
