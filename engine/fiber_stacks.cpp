@@ -2,24 +2,17 @@
 // Fiber stacks carved from shared mappings, with their unused pages given back when parked.
 #include "engine/fiber_stacks.hpp"
 
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <new>
 
+#include "engine/platform/platform.hpp"
+
 namespace duroxide::engine {
 
 namespace {
-std::size_t page_size() {
-  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  return size;
-}
-
 std::size_t round_up_to_page(std::size_t bytes) {
-  const std::size_t page = page_size();
+  const std::size_t page = platform::page_size();
   return (bytes + page - 1) / page * page;
 }
 
@@ -36,7 +29,7 @@ FiberStacks::FiberStacks(std::size_t stack_size) : stack_size_(round_up_to_page(
 }
 
 FiberStacks::~FiberStacks() {
-  for (auto [base, bytes] : mappings_) ::munmap(base, bytes);
+  for (auto [base, bytes] : mappings_) platform::release_stack_memory(base, bytes);
 }
 
 void FiberStacks::map_more() {
@@ -46,12 +39,8 @@ void FiberStacks::map_more() {
   // runs inside Boost's noexcept clean-up) never needs to grow cold_.
   mappings_.reserve(mappings_.size() + 1);
   cold_.reserve(mapped_ / stack_size_ + count);
-  void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (base == MAP_FAILED) throw std::bad_alloc();
-  // With transparent huge pages on ("always"), one touched page would make 2 MiB resident,
-  // and trimmed ranges could be collapsed back into huge pages.
-  ::madvise(base, bytes, MADV_NOHUGEPAGE);
+  void* base = platform::reserve_stack_memory(bytes);
+  if (base == nullptr) throw std::bad_alloc();
   mappings_.emplace_back(static_cast<char*>(base), bytes);
   mapped_ += bytes;
   // Handed out from the low end first (cold_ is used from its back).
@@ -81,7 +70,7 @@ void FiberStacks::deallocate(boost::context::stack_context& stack) {
     warm_.push_back(low);
     return;
   }
-  ::madvise(low, stack.size, MADV_DONTNEED);
+  platform::discard_pages(low, stack.size);
   cold_.push_back(low);
 }
 
@@ -91,12 +80,11 @@ void FiberStacks::release_below(const StackRange& stack) {
   const auto low = reinterpret_cast<std::uintptr_t>(stack.low);
   const auto high = reinterpret_cast<std::uintptr_t>(stack.high);
   if (here <= low || here >= high) return;  // called on another stack: nothing to release
-  const std::uintptr_t page = page_size();
-  // The 1 KiB under this frame stays for the system call's own frame. The raw system call,
-  // because a sanitizer's interceptor for madvise could use more.
+  const std::uintptr_t page = platform::page_size();
+  // The 1 KiB under this frame stays for the frames of the call that discards the pages.
   const std::uintptr_t keep_from = (here - kCallRoom) / page * page;
   if (keep_from <= low) return;
-  ::syscall(SYS_madvise, stack.low, keep_from - low, MADV_DONTNEED);
+  platform::discard_pages(stack.low, keep_from - low);
 }
 
 }  // namespace duroxide::engine

@@ -20,7 +20,8 @@ struct StackRange {
 /// Fiber stacks for one shard (one thread; not thread-safe). Stacks are carved from mappings
 /// of many stacks each, because a mapping per stack (with its guard page, two) would run into
 /// the kernel's limit on mappings (vm.max_map_count, 65,530 by default) near 30,000 parked
-/// instances. Hence also no guard page: see RuntimeOptions::fiber_stack_size.
+/// instances. Hence also no guard page: see RuntimeOptions::fiber_stack_size. The memory comes
+/// through the platform seam (engine/platform/platform.hpp).
 ///
 /// A parked fiber keeps only the stack pages of the frames it waits in: release_below() gives
 /// the pages under the current frame back to the kernel, so that the deepest call the fiber

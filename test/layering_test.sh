@@ -22,24 +22,27 @@ reject() {  # reject DESCRIPTION PATTERN FILES...
   fi
 }
 
+public_headers=$(ls api/include/duroxide/*.hpp api/include/duroxide/detail/*.hpp)
 reject "public headers include only std and <duroxide/...>" \
-  'boost/|lmdb\.h|fmt/|engine/|storage/' api/include/duroxide/*.hpp
+  'boost/|lmdb\.h|fmt/|engine/|storage/' $public_headers
 reject "only the typed-payload header includes Cereal" 'cereal/' \
-  $(ls api/include/duroxide/*.hpp | grep -v '/typed\.hpp$')
+  $(echo "$public_headers" | grep -v '/typed\.hpp$')
 storage_files=$(ls storage/*.hpp storage/*.cpp storage/platform/*.hpp storage/platform/*.cpp)
 reject "storage knows nothing of fibers or the engine" 'boost/fiber|boost/context|engine/' \
   $storage_files
 reject "in storage, only storage/platform/*.cpp include operating-system headers" \
   'sys/|unistd\.h|fcntl\.h' $(echo "$storage_files" | grep -v '^storage/platform/.*\.cpp$')
 reject "the engine reaches storage only through the Provider interface" 'storage/|lmdb\.h' \
-  engine/*.hpp engine/*.cpp
+  engine/*.hpp engine/*.cpp engine/platform/*.hpp engine/platform/*.cpp
+reject "only engine/platform/*.cpp includes system headers" 'sys/|unistd\.h|fcntl\.h' \
+  engine/*.hpp engine/*.cpp engine/platform/*.hpp
 reject "LMDB is included only by storage/lmdb_*.cpp" 'lmdb\.h' \
   $(echo "$storage_files" | grep -v '^storage/lmdb_.*\.cpp$')
 reject "samples and api tests use the public API only" 'engine/|storage/' \
   samples/*.cpp test/api/*.cpp test/testlib/harness.hpp
 
-for header in api/include/duroxide/*.hpp; do
-  if ! echo "#include <duroxide/$(basename "$header")>" |
+for header in $public_headers; do
+  if ! echo "#include <${header#api/include/}>" |
       "${cxx[@]}" -std=c++20 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -Iapi/include -x c++ -; then
     echo "layering: $header does not compile alone"
     failures=$((failures + 1))

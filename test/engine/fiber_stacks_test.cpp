@@ -17,6 +17,7 @@
 
 #include "engine/fiber_stacks.hpp"
 #include "engine/fiber_wakeup.hpp"
+#include "engine/platform/platform.hpp"
 #include "test/testlib/harness.hpp"
 
 using namespace duroxide;
@@ -114,6 +115,28 @@ TEST_SUITE("engine.fiber_stacks") {
     CHECK(trimmed >= 1);
     CHECK(intact_after_trim);
     CHECK(intact_after_resume);
+  }
+
+  TEST_CASE("the platform seam reserves, discards and releases stack memory") {
+    namespace platform = duroxide::engine::platform;
+    const std::size_t page = platform::page_size();
+    CHECK(page == kPage);
+    const std::size_t pages = 16;
+    char* base = static_cast<char*>(platform::reserve_stack_memory(pages * page));
+    REQUIRE(base != nullptr);
+    CHECK(reinterpret_cast<std::uintptr_t>(base) % page == 0);
+    const StackRange range{base, base + pages * page};
+    CHECK(resident_pages(range) == 0);  // reserved, not touched
+    std::memset(base, 7, pages * page);
+    CHECK(resident_pages(range) == pages);
+    platform::discard_pages(base + 4 * page, 8 * page);
+    CHECK(resident_pages(range) == pages - 8);
+    CHECK(base[4 * page - 1] == 7);
+    CHECK(base[12 * page] == 7);
+    CHECK(base[4 * page] == 0);  // a discarded page reads as zeros
+    base[4 * page] = 1;          // and is writable again
+    CHECK(base[4 * page] == 1);
+    platform::release_stack_memory(base, pages * page);
   }
 
   TEST_CASE("a release from another stack's frame is ignored") {
