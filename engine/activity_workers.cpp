@@ -46,8 +46,9 @@ constexpr std::chrono::milliseconds kMaxIntakePause{1000};
 
 }  // namespace
 
-ActivityWorkers::ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals)
-    : services_(services), signals_(std::move(signals)) {
+ActivityWorkers::ActivityWorkers(const Services& services, Router& router,
+                                 std::shared_ptr<Signals> signals)
+    : services_(services), router_(router), signals_(std::move(signals)) {
   const std::size_t count = std::max<std::size_t>(services_.options.activity_workers, 1);
   capacity_ = std::max(2 * count, kMinLeased);
   signals_->workers_running = count + 1;
@@ -369,8 +370,8 @@ void ActivityWorkers::run(const Ready& ready) {
   // The short cut ties the outcome's durability to the instance's next step. An activity left
   // from before this runtime takes the long way: if that step kills the process again, the
   // outcome is safe in the store and the instance's restarts count (not this activity's).
-  if (!ready.restore_attempt && services_.deliver_result &&
-      services_.deliver_result(ActivityResult{queued.key, completion, std::nullopt})) {
+  if (!ready.restore_attempt &&
+      router_.deliver_result(ActivityResult{queued.key, completion, std::nullopt})) {
     forget(queued.key);  // the instance's step deletes the item, or store_result does
     return;
   }

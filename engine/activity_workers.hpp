@@ -17,6 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/activity_result.hpp"
+#include "engine/router.hpp"
 #include "engine/services.hpp"
 #include "engine/signals.hpp"
 
@@ -27,7 +29,7 @@ namespace duroxide::engine {
 /// queues them. Activities left from before the runtime started first get their delivery
 /// counted in one durable commit (a crash may have interrupted them; see accept()). A worker
 /// runs one activity at a time and hands its outcome to the instance in memory
-/// (Services::deliver_result), whose next step records it and deletes the work item; an
+/// (Router::deliver_result), whose next step records it and deletes the work item; an
 /// outcome no step takes, and that of a left-over activity, is committed as {remove the item,
 /// enqueue the result} without waiting, batched by the group committer. A failed commit of an
 /// outcome puts the activity back after a back-off with its attempt restored, so it runs again
@@ -40,7 +42,7 @@ namespace duroxide::engine {
 /// Thread safety: construct, then stop() from the owning thread; the cancel methods from any.
 class ActivityWorkers {
  public:
-  ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals);
+  ActivityWorkers(const Services& services, Router& router, std::shared_ptr<Signals> signals);
   ~ActivityWorkers();
   ActivityWorkers(const ActivityWorkers&) = delete;
   ActivityWorkers& operator=(const ActivityWorkers&) = delete;
@@ -96,6 +98,7 @@ class ActivityWorkers {
   void untrack(const std::string& instance_id, const Flag& flag);
 
   const Services& services_;
+  Router& router_;
   std::shared_ptr<Signals> signals_;
   std::vector<std::thread> threads_;
   std::size_t capacity_;  // activities leased at once: running plus ready
