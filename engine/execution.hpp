@@ -69,12 +69,8 @@ class ExecutionHost {
   ~ExecutionHost() = default;
 };
 
-/// The replay engine of one execution. History is a sequence of turns, each opened by a
-/// marker event (OrchestrationStarted, TurnStarted) and followed by the completions that
-/// arrived in that turn and the calls the code scheduled in it. While replaying, a wait that
-/// history cannot satisfy yet consumes the next recorded turn; once history is exhausted it
-/// ends the step and waits for new messages (live). Both paths therefore show the code the same
-/// completions at the same points, which keeps select() and utc_now() deterministic.
+/// The replay engine of one execution: binds each scheduled call to the history recorded for
+/// it, and past history records new calls in the current step (docs/ENGINE.md, "Replay").
 ///
 /// Thread safety: used only on the instance's fiber.
 class Execution {
