@@ -188,6 +188,7 @@ class Execution {
   std::uint64_t add_event(HistoryEvent event);
   std::size_t schedule(OpKind kind, HistoryEvent scheduled);
   void record_work(OpKind kind, const HistoryEvent& scheduled);
+  void record_start(bool as_child, const HistoryEvent& scheduled);
   std::size_t schedule_activity_at(std::string_view name, std::string input);
   std::size_t schedule_timer_at(std::chrono::milliseconds delay);
   const HistoryEvent* next_recorded_schedule();
