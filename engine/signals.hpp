@@ -14,6 +14,8 @@ namespace duroxide::engine {
 
 /// Shared by the store's change listener (called on the store's writer thread), the dispatcher
 /// and the workers. Held by shared_ptr so a listener call racing with shutdown stays safe.
+///
+/// Thread safety: the fields are guarded by `mutex`, except the atomic cancel_activities flag.
 struct Signals {
   std::mutex mutex;
   std::condition_variable dispatcher_wake;
