@@ -98,7 +98,7 @@ std::vector<QueuedMessage> Instance::take_inbox() {
 // Shard::on_instance_done then keeps them leased until the runtime releases its claim).
 void Instance::enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count, Inbox& held) {
   if (!services_.recovery_gate->enter(mode, count, &shard_)) {
-    deliver_first_ = std::move(held);
+    deliver_first_ = std::exchange(held, {});
     unwind();
   }
   in_recovery_gate_ = mode;
@@ -242,8 +242,23 @@ Result<void, Error> Instance::commit_and_wait(WriteBatch batch) {
 
 void Instance::execute() {
   auto first = take_queued(true);
-  if (!begin(first)) return;
-  run_function(resolve_function());
+  bool runs = false;
+  try {
+    runs = begin(first);
+  } catch (...) {
+    put_back(first);
+    throw;
+  }
+  if (runs) run_function(resolve_function());
+}
+
+// What begin() did not get to hand on (it threw, or unwound while it waited for a start) goes
+// back in front of the inbox: the outcomes in it are then committed and the messages released
+// or handed on by Shard::on_instance_done, like the rest of the inbox.
+void Instance::put_back(Inbox& first) {
+  if (first.empty()) return;
+  std::move(deliver_first_.begin(), deliver_first_.end(), std::back_inserter(first));
+  deliver_first_ = std::exchange(first, {});
 }
 
 // Loads the instance and creates its execution. Returns: false when there is nothing to run
@@ -267,7 +282,7 @@ bool Instance::begin(Inbox& first) {
   if (history->empty()) return start_new(first);
   execution_ = std::make_unique<Execution>(*this, row_.execution_id, id_, std::move(*history));
   // The messages that woke the instance open the first live turn after replay.
-  deliver_first_ = std::move(first);
+  deliver_first_ = std::exchange(first, {});
   return true;
 }
 
@@ -334,7 +349,7 @@ void Instance::record_recovery(Inbox& first) {
     services_.logger.log(LogLevel::Error, "instance '{}': recording its restart failed: {}", id_,
                          marked.error().to_string());
     failed_ = true;
-    deliver_first_ = std::move(first);  // released with the rest after the back-off
+    deliver_first_ = std::exchange(first, {});  // released with the rest after the back-off
     unwind();
   }
   row_.recovery_attempts = 0;  // written with the first step
@@ -393,7 +408,7 @@ bool Instance::start_new(Inbox& first) {
   std::stable_partition(first.begin(), first.end(), [this](const InboxEntry& e) {
     return message_of(e).execution_id == row_.execution_id;
   });
-  deliver_first_ = std::move(first);
+  deliver_first_ = std::exchange(first, {});
   return true;
 }
 

@@ -85,6 +85,7 @@ class Instance final : public ExecutionHost {
   // Loading and the recovery gate.
   void execute();                                                      // Suspends.
   bool begin(Inbox& first);                                            // Suspends.
+  void put_back(Inbox& first);
   bool begin_without_row(Inbox& first);                                // Suspends.
   bool count_recovery(Inbox& first);                                   // Suspends.
   void record_recovery(Inbox& first);                                  // Suspends.
