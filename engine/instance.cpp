@@ -32,8 +32,7 @@ bool is_start(const InboxEntry& entry) {
 }
 }  // namespace
 
-Instance::Instance(Shard& shard, const Services& services, Router& router,
-                   std::string instance_id)
+Instance::Instance(Shard& shard, const Services& services, Router& router, std::string instance_id)
     : shard_(shard), services_(services), router_(router), id_(std::move(instance_id)) {
   live_instances.fetch_add(1, std::memory_order_relaxed);
 }

@@ -82,18 +82,18 @@ class Instance final : public ExecutionHost {
   std::uint64_t max_history_events() const override { return services_.options.max_history_events; }
 
   [[noreturn]] void unwind();
-  // Loading and the recovery gate.
-  void execute();                                                      // Suspends.
-  bool begin(Inbox& first);                                            // Suspends.
-  void put_back(Inbox& first);
-  bool begin_without_row(Inbox& first);                                // Suspends.
-  bool count_recovery(Inbox& first);                                   // Suspends.
-  void record_recovery(Inbox& first);                                  // Suspends.
-  void fail_poisoned(Inbox& first);                                    // Suspends.
-  void enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count, Inbox& held);  // Suspends.
-  void wait_for_suspects(Inbox& held);                                 // Suspends.
+  // Loading and the recovery gate. Each suspends.
+  void execute();
+  bool begin(Inbox& first);
+  bool begin_without_row(Inbox& first);
+  bool count_recovery(Inbox& first);
+  void record_recovery(Inbox& first);
+  void fail_poisoned(Inbox& first);
+  void enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count, Inbox& held);
+  void wait_for_suspects(Inbox& held);
+  bool start_new(Inbox& first);
   void leave_recovery_gate();
-  bool start_new(Inbox& first);                                        // Suspends.
+  void put_back(Inbox& first);
   // Taking messages.
   Inbox take_queued(bool wait);  // Suspends.
   std::vector<OrchestratorMessage> hand_over(Inbox queued);
@@ -101,16 +101,16 @@ class Instance final : public ExecutionHost {
   void refuse_start(const OrchestratorMessage& start);
   // Running and committing.
   const OrchestrationFn* resolve_function();
-  void run_function(const OrchestrationFn* fn);  // Suspends.
-  void commit_step();                            // Suspends.
+  void run_function(const OrchestrationFn* fn);           // Suspends.
+  void commit_step();                                     // Suspends.
   Result<void, Error> commit_and_wait(WriteBatch batch);  // Suspends.
   void step_durable(Step::Durable durable);
-  // Ending.
-  void finish(Result<std::string> result);             // Suspends.
-  void finish_failed(ErrorDetails details);            // Suspends.
+  // Ending. Each suspends but cancel_children and notify_parent.
+  void finish(Result<std::string> result);
+  void finish_failed(ErrorDetails details);
+  void continue_as_new();
   void cancel_children(const std::set<std::string>& unstarted);
   void notify_parent(MessageKind kind, std::string error_kind, std::string data);
-  void continue_as_new();                              // Suspends.
 
   Shard& shard_;
   const Services& services_;
