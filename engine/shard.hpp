@@ -59,9 +59,16 @@ class Shard {
   /// Unwinds every instance, waits for their fibers to end, and joins the thread.
   void stop();
 
-  // For Instance (on the shard's thread). park() runs on the instance's own fiber.
+  // For Instance, on the shard's thread.
+  /// Puts `instance` at the end of the parked list, unwinding the least recently parked one
+  /// beyond max_parked. Runs on the instance's own fiber, before it sleeps.
   void park(Instance& instance);
+  /// Takes `instance` off the parked list (no-op if it is not on it).
   void unpark(Instance& instance);
+  /// The instance's fiber ends: commits the outcomes it held (Router::store_result), then
+  /// releases its messages (after a back-off if it failed) or hands them to a fresh instance.
+  /// Requires: the last call of the instance's fiber (Instance::run), which keeps the instance
+  /// alive until the fiber ends.
   void on_instance_done(Instance& instance);
   /// Brackets a commit callback that wakes one of this shard's fibers (from the writer thread):
   /// the shard's thread does not end, and so destroy its scheduler, while one is inside.
