@@ -45,8 +45,9 @@ constexpr std::chrono::milliseconds kMaxIntakePause{1000};
 
 }  // namespace
 
-ActivityWorkers::ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals)
-    : services_(services), signals_(std::move(signals)) {
+ActivityWorkers::ActivityWorkers(const Services& services, Router& router,
+                                 std::shared_ptr<Signals> signals)
+    : services_(services), router_(router), signals_(std::move(signals)) {
   const std::size_t count = std::max<std::size_t>(services_.options.activity_workers, 1);
   capacity_ = std::max(2 * count, kMinLeased);
   signals_->workers_running = count + 1;
@@ -102,10 +103,11 @@ void ActivityWorkers::cancel_activity(const std::string& instance_id, std::uint6
   std::lock_guard lock(signals_->workers_mutex);
   HeldKey call{instance_id, execution_id, activity_id, std::nullopt};
   bool known = false;
-  for (auto it = held_.lower_bound(call); it != held_.end() && it->first.instance_id == instance_id &&
-                                          it->first.execution_id == execution_id &&
-                                          it->first.activity_id == activity_id;
-       ++it) {
+  auto same_call = [&](const HeldKey& key) {
+    return key.instance_id == instance_id && key.execution_id == execution_id &&
+           key.activity_id == activity_id;
+  };
+  for (auto it = held_.lower_bound(call); it != held_.end() && same_call(it->first); ++it) {
     known = true;
     Held& held = it->second;
     if (held.cancelled) {
@@ -388,7 +390,7 @@ void ActivityWorkers::run(Job job) {
   // The short cut ties the outcome's durability to the instance's next step. An activity left
   // from before this runtime takes the long way: if that step kills the process again, the
   // outcome is safe in the store and the instance's restarts count (not this activity's).
-  const bool short_cut = !job.restore_attempt && static_cast<bool>(services_.deliver_result);
+  const bool short_cut = !job.restore_attempt;
   const After after = end_run(job, short_cut);
   if (after == After::Release) {
     // Stopped by shutdown: what it returned is no outcome. The item stays in the store and
@@ -404,7 +406,7 @@ void ActivityWorkers::run(Job job) {
   completion.visible_at = services_.now();
   completion.data = result ? std::move(result).value() : result.error();
   if (after == After::Deliver &&
-      services_.deliver_result(ActivityResult{queued.key, completion, std::nullopt})) {
+      router_.deliver_result(ActivityResult{queued.key, completion, std::nullopt})) {
     return;  // the instance's step deletes the item, or store_result does
   }
   finish(queued, std::move(completion), job.restore_attempt, job.delivery);

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/activity_result.hpp"
+#include "engine/router.hpp"
 #include "engine/services.hpp"
 #include "engine/signals.hpp"
 
@@ -25,16 +27,17 @@ namespace duroxide::engine {
 ///
 /// Contract:
 /// - At least once: a work item leaves the store only in a commit that carries its outcome
-///   (or its abandonment; nothing for a cancelled call); a worker hands a fresh outcome to its instance in memory
-///   (Services::deliver_result), whose next step records it and deletes the item. Any other
-///   outcome is committed as {remove the item, enqueue the result} without waiting.
+///   (or its abandonment; nothing for a cancelled call). A worker hands a fresh outcome to its
+///   instance in memory (Router::deliver_result), whose next step records it and deletes the
+///   item. Any other outcome is committed as {remove the item, enqueue the result} without
+///   waiting.
 /// - An activity left from before the runtime started has its delivery counted durably
 ///   before it runs (one commit per lease round), so one that kills the process every time is
 ///   poisoned: past RuntimeOptions::max_attempts deliveries its instance is told so unrun.
 /// - Leases are the store's (Provider::fetch_activities): the store hands an item out again
 ///   only once its lease has run out; the workers keep no expiry times, only when a run
-///   began. Such a copy of an item this runtime holds (queued, being committed, or kept for a retry) is
-///   ignored; so is that of a running activity, unless it has run for a whole
+///   began. Such a copy of an item this runtime holds (queued, being committed, or kept for a
+///   retry) is ignored; so is that of a running activity, unless it has run for a whole
 ///   RuntimeOptions::activity_lease (it may hang): then it runs again beside the first run.
 ///   (A copy comes sooner than that when the item waited in the queue for part of its lease.)
 /// - A failed outcome commit (a full disk) puts the item back after a back-off with its
@@ -48,7 +51,7 @@ namespace duroxide::engine {
 /// Thread safety: construct, then stop() from the owning thread; the other methods from any.
 class ActivityWorkers {
  public:
-  ActivityWorkers(const Services& services, std::shared_ptr<Signals> signals);
+  ActivityWorkers(const Services& services, Router& router, std::shared_ptr<Signals> signals);
   ~ActivityWorkers();
   ActivityWorkers(const ActivityWorkers&) = delete;
   ActivityWorkers& operator=(const ActivityWorkers&) = delete;
@@ -174,6 +177,7 @@ class ActivityWorkers {
   HeldMap::iterator erase(HeldMap::iterator it);
 
   const Services& services_;
+  Router& router_;
   std::shared_ptr<Signals> signals_;
   std::vector<std::thread> threads_;
   std::size_t capacity_;  // activities leased at once: running plus waiting

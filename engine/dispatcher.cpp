@@ -16,10 +16,9 @@ constexpr auto kLongestSleep = std::chrono::seconds(30);
 constexpr auto kRetryAfterError = std::chrono::seconds(1);
 }  // namespace
 
-Dispatcher::Dispatcher(const Services& services, std::vector<std::unique_ptr<Shard>>& shards,
-                       std::shared_ptr<Signals> signals)
+Dispatcher::Dispatcher(const Services& services, Router& router, std::shared_ptr<Signals> signals)
     : services_(services),
-      shards_(shards),
+      router_(router),
       signals_(std::move(signals)),
       thread_([this] { main(); }) {}
 
@@ -64,7 +63,7 @@ bool Dispatcher::dispatch_once() {
     if (fresh) order.push_back(it->first);
     it->second.push_back(std::move(queued));
   }
-  for (auto& id : order) shard_for(id).post(id, std::move(groups[id]));
+  for (auto& id : order) router_.post_messages(id, std::move(groups[id]));
   return fetched->size() == max;
 }
 
@@ -76,10 +75,6 @@ void Dispatcher::sleep_until_work() {
   std::unique_lock lock(signals_->mutex);
   signals_->dispatcher_wake.wait_until(
       lock, deadline, [this] { return signals_->stop_dispatcher || signals_->messages; });
-}
-
-Shard& Dispatcher::shard_for(const std::string& instance_id) {
-  return *shards_[shard_index(instance_id, shards_.size())];
 }
 
 }  // namespace duroxide::engine

@@ -7,22 +7,23 @@
 #include <thread>
 #include <vector>
 
+#include "engine/router.hpp"
 #include "engine/services.hpp"
-#include "engine/shard.hpp"
 #include "engine/signals.hpp"
 
 namespace duroxide::engine {
 
 /// One thread. Fetches the messages visible now (leasing them), groups them by instance and
-/// posts each group to the instance's shard. Then sleeps until a commit signals new messages
-/// or the earliest queued message (a durable timer) becomes visible: the store's queue, ordered
-/// by visibility time, is the timer structure, and the sleep ends exactly when it is due.
+/// posts each group through the router (Router::post_messages). Then sleeps until a commit
+/// signals new messages or the earliest queued message (a durable timer) becomes visible
+/// (docs/ENGINE.md, section 1).
 ///
+/// Lifetime: `services`, `router` (with its shards attached) and `signals` outlive it.
 /// Thread safety: construct, then stop() from the owning thread.
 class Dispatcher {
  public:
-  Dispatcher(const Services& services, std::vector<std::unique_ptr<Shard>>& shards,
-             std::shared_ptr<Signals> signals);
+  /// Starts the thread.
+  Dispatcher(const Services& services, Router& router, std::shared_ptr<Signals> signals);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -35,10 +36,9 @@ class Dispatcher {
   /// Returns: true if the store may hold more visible messages right now.
   bool dispatch_once();
   void sleep_until_work();
-  Shard& shard_for(const std::string& instance_id);
 
   const Services& services_;
-  std::vector<std::unique_ptr<Shard>>& shards_;
+  Router& router_;
   std::shared_ptr<Signals> signals_;
   std::thread thread_;
 };

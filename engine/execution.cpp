@@ -261,35 +261,39 @@ void Execution::record_work(OpKind kind, const HistoryEvent& scheduled) {
       return;
     }
     case OpKind::SubOrchestration:
-    case OpKind::Detached: {
-      OrchestratorMessage start;
-      start.instance_id = scheduled.instance;
-      start.kind = MessageKind::StartOrchestration;
-      start.visible_at = turn_time_;
-      start.name = scheduled.name;  // an empty version: the latest registered one
-      start.data = scheduled.data;
-      // The row exists from this commit on, so clients see the instance at once and a
-      // deletion of the parent finds the child; its version is set when it starts.
-      InstanceRecord row;
-      row.instance_id = scheduled.instance;
-      row.name = scheduled.name;
-      row.created_at = row.updated_at = turn_time_;
-      if (kind == OpKind::SubOrchestration) {
-        start.source_id = scheduled.event_id;
-        start.parent_id = identity_.instance_id;
-        start.parent_execution_id = identity_.execution_id;
-        row.parent_id = start.parent_id;
-        row.parent_execution_id = start.parent_execution_id;
-        row.parent_event_id = start.source_id;
-      }
-      output_.messages.push_back(std::move(start));
-      output_.created_instances.push_back(std::move(row));
+    case OpKind::Detached:
+      record_start(kind == OpKind::SubOrchestration, scheduled);
       return;
-    }
     case OpKind::Wait:
     case OpKind::Retry:
       return;
   }
+}
+
+// A child's (`as_child`) or a detached instance's start message and row.
+void Execution::record_start(bool as_child, const HistoryEvent& scheduled) {
+  OrchestratorMessage start;
+  start.instance_id = scheduled.instance;
+  start.kind = MessageKind::StartOrchestration;
+  start.visible_at = turn_time_;
+  start.name = scheduled.name;  // an empty version: the latest registered one
+  start.data = scheduled.data;
+  // The row exists from this commit on, so clients see the instance at once and a
+  // deletion of the parent finds the child; its version is set when it starts.
+  InstanceRecord row;
+  row.instance_id = scheduled.instance;
+  row.name = scheduled.name;
+  row.created_at = row.updated_at = turn_time_;
+  if (as_child) {
+    start.source_id = scheduled.event_id;
+    start.parent_id = identity_.instance_id;
+    start.parent_execution_id = identity_.execution_id;
+    row.parent_id = start.parent_id;
+    row.parent_execution_id = start.parent_execution_id;
+    row.parent_event_id = start.source_id;
+  }
+  output_.messages.push_back(std::move(start));
+  output_.created_instances.push_back(std::move(row));
 }
 
 const HistoryEvent* Execution::next_recorded_schedule() {

@@ -69,12 +69,8 @@ class ExecutionHost {
   ~ExecutionHost() = default;
 };
 
-/// The replay engine of one execution. History is a sequence of turns, each opened by a
-/// marker event (OrchestrationStarted, TurnStarted) and followed by the completions that
-/// arrived in that turn and the calls the code scheduled in it. While replaying, a wait that
-/// history cannot satisfy yet consumes the next recorded turn; once history is exhausted it
-/// ends the step and waits for new messages (live). Both paths therefore show the code the same
-/// completions at the same points, which keeps select() and utc_now() deterministic.
+/// The replay engine of one execution: binds each scheduled call to the history recorded for
+/// it, and past history records new calls in the current step (docs/ENGINE.md, "Replay").
 ///
 /// Thread safety: used only on the instance's fiber.
 class Execution {
@@ -192,6 +188,7 @@ class Execution {
   std::uint64_t add_event(HistoryEvent event);
   std::size_t schedule(OpKind kind, HistoryEvent scheduled);
   void record_work(OpKind kind, const HistoryEvent& scheduled);
+  void record_start(bool as_child, const HistoryEvent& scheduled);
   std::size_t schedule_activity_at(std::string_view name, std::string input);
   std::size_t schedule_timer_at(std::chrono::milliseconds delay);
   const HistoryEvent* next_recorded_schedule();

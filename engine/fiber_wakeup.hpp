@@ -10,9 +10,8 @@ namespace duroxide::engine {
 
 /// A wake-up between fibers of one thread, with no lock: such fibers take turns only where one
 /// suspends, so nothing can come between a check of the waiter's condition and its sleep.
-/// Boost.Fiber's mutex and condition variable would take a spinlock whose frame reserves about
-/// 5 KiB (for a random-number generator's seed), and that stack page would then stay resident
-/// for as long as the fiber sleeps.
+/// Parked instances sleep on it instead of a Boost.Fiber condition variable, whose spinlock
+/// frame would keep a 5 KiB stack page resident per parked fiber (docs/ENGINE.md, section 2).
 ///
 /// Contract: one sleeper at a time; sleep() and wake() run on the same thread. A sleeper must
 /// re-check its condition when it returns (wake() may be called before anything changed).

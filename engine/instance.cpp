@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <functional>
-#include <limits>
+#include <iterator>
 #include <set>
+#include <variant>
 
 #include <fmt/format.h>
 #include <boost/fiber/future.hpp>
@@ -20,15 +21,19 @@ namespace duroxide::engine {
 namespace {
 std::atomic<std::size_t> live_instances{0};
 
-// The visible_at of an inbox entry that stands for an activity outcome handed over in memory
-// (no orchestrator message has it: the queue holds real times).
-constexpr TimestampMs kResultMark = std::numeric_limits<TimestampMs>::min();
+const OrchestratorMessage& message_of(const InboxEntry& entry) {
+  return std::visit([](const auto& e) -> const OrchestratorMessage& { return e.message; }, entry);
+}
 
-bool is_result(const QueuedMessage& queued) { return queued.key.visible_at == kResultMark; }
+bool is_result(const InboxEntry& entry) { return std::holds_alternative<ActivityResult>(entry); }
+
+bool is_start(const InboxEntry& entry) {
+  return message_of(entry).kind == MessageKind::StartOrchestration;
+}
 }  // namespace
 
-Instance::Instance(Shard& shard, const Services& services, std::string instance_id)
-    : shard_(shard), services_(services), id_(std::move(instance_id)) {
+Instance::Instance(Shard& shard, const Services& services, Router& router, std::string instance_id)
+    : shard_(shard), services_(services), router_(router), id_(std::move(instance_id)) {
   live_instances.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -58,18 +63,18 @@ void Instance::deliver(std::vector<QueuedMessage> messages) {
 }
 
 void Instance::deliver_result(ActivityResult result) {
-  const std::uint64_t serial = ++result_serial_;
-  inbox_.push_back(QueuedMessage{QueueKey{kResultMark, serial}, result.message});
-  results_.emplace(serial, std::move(result));
+  inbox_.emplace_back(std::move(result));
   wakeup_.wake();
 }
 
 std::vector<ActivityResult> Instance::take_unrecorded_results() {
-  std::vector<ActivityResult> results = std::exchange(results_taken_, {});
-  for (auto& [serial, result] : results_) results.push_back(std::move(result));
-  results_.clear();
-  std::erase_if(inbox_, is_result);
-  std::erase_if(deliver_first_, is_result);
+  std::vector<ActivityResult> results = step_.take_results();
+  for (Inbox* queue : {&deliver_first_, &inbox_}) {
+    for (auto& entry : *queue) {
+      if (auto* result = std::get_if<ActivityResult>(&entry)) results.push_back(std::move(*result));
+    }
+    std::erase_if(*queue, is_result);
+  }
   return results;
 }
 
@@ -79,18 +84,20 @@ void Instance::request_unwind() {
 }
 
 std::vector<QueuedMessage> Instance::take_inbox() {
-  std::vector<QueuedMessage> messages = std::exchange(deliver_first_, {});
-  std::move(inbox_.begin(), inbox_.end(), std::back_inserter(messages));
-  inbox_.clear();
+  std::vector<QueuedMessage> messages;
+  messages.reserve(deliver_first_.size() + inbox_.size());
+  for (Inbox* queue : {&deliver_first_, &inbox_}) {
+    for (auto& entry : *queue) messages.push_back(std::get<QueuedMessage>(std::move(entry)));
+    queue->clear();
+  }
   return messages;
 }
 
 // Takes `held` back into the instance's inbox if the gate refuses (the runtime is stopping;
 // Shard::on_instance_done then keeps them leased until the runtime releases its claim).
-void Instance::enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count,
-                                   std::vector<QueuedMessage>& held) {
+void Instance::enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count, Inbox& held) {
   if (!services_.recovery_gate->enter(mode, count, &shard_)) {
-    deliver_first_ = std::move(held);
+    deliver_first_ = std::exchange(held, {});
     unwind();
   }
   in_recovery_gate_ = mode;
@@ -98,7 +105,7 @@ void Instance::enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count,
 
 // While a suspect waits or runs its recovered turn alone, every other turn waits for it: the
 // turn whose code kills the process may be one on new messages.
-void Instance::wait_for_suspects(std::vector<QueuedMessage>& held) {
+void Instance::wait_for_suspects(Inbox& held) {
   if (!in_recovery_gate_ && services_.recovery_gate->suspects_present()) {
     enter_recovery_gate(RecoveryGate::Mode::Shared, 0, held);
   }
@@ -120,7 +127,7 @@ void Instance::unwind() {
 TimestampMs Instance::now() const { return services_.now(); }
 
 // Takes the inbox, waiting (parked) for messages if `wait` and there are none. Suspends.
-std::vector<QueuedMessage> Instance::take_queued(bool wait) {
+Inbox Instance::take_queued(bool wait) {
   while (wait && inbox_.empty() && !unwind_requested_) {
     shard_.park(*this);
     wakeup_.sleep();
@@ -132,21 +139,21 @@ std::vector<QueuedMessage> Instance::take_queued(bool wait) {
 
 // From here on the messages count as consumed: the next commit deletes them. Child starts
 // meant for another instance of this id are answered here, wherever they arrive.
-std::vector<OrchestratorMessage> Instance::hand_over(std::vector<QueuedMessage> queued) {
+std::vector<OrchestratorMessage> Instance::hand_over(Inbox queued) {
   std::vector<OrchestratorMessage> messages;
   messages.reserve(queued.size());
   for (auto& entry : queued) {
-    if (is_result(entry)) {  // its work item goes with the next commit
-      auto node = results_.extract(entry.key.seq);
-      if (!node.empty()) results_taken_.push_back(std::move(node.mapped()));
-      messages.push_back(std::move(entry.message));
+    if (auto* result = std::get_if<ActivityResult>(&entry)) {
+      messages.push_back(result->message);  // the step keeps the outcome until it is durable
+      step_.take_result(std::move(*result));
       continue;
     }
-    consumed_.push_back(entry.key);
-    if (is_foreign_start(entry.message)) {
-      refuse_start(entry.message);
+    auto& message = std::get<QueuedMessage>(entry);
+    step_.consume(message.key);
+    if (is_foreign_start(message.message)) {
+      refuse_start(message.message);
     } else {
-      messages.push_back(std::move(entry.message));
+      messages.push_back(std::move(message.message));
     }
   }
   return messages;
@@ -172,35 +179,20 @@ void Instance::refuse_start(const OrchestratorMessage& start) {
   reply.visible_at = now();
   reply.name = "OrchestrationFailed";
   reply.data = "sub-orchestration id '" + id_ + "' is already in use";
-  step_.messages.push_back(std::move(reply));
+  step_.send(std::move(reply));
 }
 
 // More messages in the inbox join the current step; only an empty inbox ends it, so a burst
 // of completions costs one commit.
 std::vector<OrchestratorMessage> Instance::next_messages(StepOutput output) {
   if (unwinding_) unwind();  // the code caught an Unwind and went on: stop it again
-  add_output(std::move(output));
+  step_.add(std::move(output));
   if (!deliver_first_.empty()) return hand_over(std::exchange(deliver_first_, {}));
   if (auto queued = take_queued(false); !queued.empty()) return hand_over(std::move(queued));
   commit_step();
   auto queued = take_queued(true);
   wait_for_suspects(queued);
   return hand_over(std::move(queued));
-}
-
-void Instance::add_output(StepOutput output) {
-  auto append = [](auto& to, auto& from) {
-    if (to.empty()) {
-      to = std::move(from);
-    } else {
-      std::move(from.begin(), from.end(), std::back_inserter(to));
-    }
-  };
-  append(step_.events, output.events);
-  append(step_.activities, output.activities);
-  append(step_.messages, output.messages);
-  append(step_.cancelled_activities, output.cancelled_activities);
-  append(step_.created_instances, output.created_instances);
 }
 
 // Makes the step durable: new events, new work, consumed messages and the row in one batch.
@@ -211,52 +203,27 @@ void Instance::commit_step() {
   if (execution_ && execution_->custom_status() &&
       execution_->custom_status() != row_.custom_status) {
     row_.custom_status = execution_->custom_status();
-    row_dirty_ = true;
+    step_.change_row();
   }
-  if (step_.events.empty() && step_.activities.empty() && step_.messages.empty() &&
-      step_.created_instances.empty() && consumed_.empty() && results_taken_.empty() &&
-      !row_dirty_) {
-    return;
-  }
-  WriteBatch batch;
-  batch.instance_id = id_;
-  // A row deleted by a client while the instance ran is not written back; a row this fiber
-  // creates must not replace one created meanwhile.
-  batch.precondition = row_stored_  ? WriteBatch::Precondition::InstancePresent
-                       : row_dirty_ ? WriteBatch::Precondition::InstanceAbsent
-                                    : WriteBatch::Precondition::None;
-  batch.execution_id = execution_ ? execution_->identity().execution_id : row_.execution_id;
-  const std::uint64_t batch_execution = batch.execution_id;
-  batch.history = std::move(step_.events);
-  batch.activities = std::move(step_.activities);
-  batch.messages = std::move(step_.messages);
-  batch.consumed_messages = consumed_;
-  for (const auto& result : results_taken_)
-    batch.consumed_activities.push_back(result.activity_key);
-  batch.created_instances = std::move(step_.created_instances);
-  if (row_dirty_) {
-    row_.updated_at = now();
-    batch.instance = row_;
-  }
-  const bool writes_row = batch.instance.has_value();
-  const std::vector<std::uint64_t> cancelled = std::move(step_.cancelled_activities);
-  step_ = {};
-  auto result = commit_and_wait(std::move(batch));
+  if (step_.empty()) return;
+  if (step_.row_changed()) row_.updated_at = now();
+  const std::uint64_t execution_id =
+      execution_ ? execution_->identity().execution_id : row_.execution_id;
+  auto result = commit_and_wait(step_.to_batch(id_, execution_id, row_, row_stored_));
   if (!result) {
     services_.logger.log(LogLevel::Error, "instance '{}': commit failed: {}", id_,
                          result.error().to_string());
     failed_ = true;  // what this fiber holds is ahead of the store: replay from the store
     unwind();
   }
-  consumed_.clear();
-  results_taken_.clear();
-  row_dirty_ = false;
+  step_durable(step_.committed());
+}
+
+void Instance::step_durable(Step::Durable durable) {
   leave_recovery_gate();  // a recovered turn ends with its first durable step
-  row_stored_ = row_stored_ || writes_row;
-  if (!cancelled.empty() && services_.cancel_activity) {
-    for (std::uint64_t activity_id : cancelled) {
-      services_.cancel_activity(id_, batch_execution, activity_id);
-    }
+  row_stored_ = row_stored_ || durable.wrote_row;
+  for (std::uint64_t activity_id : durable.cancelled_activities) {
+    router_.cancel_activity(id_, durable.execution_id, activity_id);
   }
 }
 
@@ -274,36 +241,32 @@ Result<void, Error> Instance::commit_and_wait(WriteBatch batch) {
 
 void Instance::execute() {
   auto first = take_queued(true);
-  if (!begin(first)) return;
-  run_function(resolve_function());
+  bool runs = false;
+  try {
+    runs = begin(first);
+  } catch (...) {
+    put_back(first);
+    throw;
+  }
+  if (runs) run_function(resolve_function());
+}
+
+// What begin() did not get to hand on (it threw, or unwound while it waited for a start) goes
+// back in front of the inbox: the outcomes in it are then committed and the messages released
+// or handed on by Shard::on_instance_done, like the rest of the inbox.
+void Instance::put_back(Inbox& first) {
+  if (first.empty()) return;
+  std::move(deliver_first_.begin(), deliver_first_.end(), std::back_inserter(first));
+  deliver_first_ = std::exchange(first, {});
 }
 
 // Loads the instance and creates its execution. Returns: false when there is nothing to run
 // (the instance is gone or finished: its messages are consumed without effect).
-bool Instance::begin(std::vector<QueuedMessage>& first) {
+bool Instance::begin(Inbox& first) {
   auto row = services_.store->read_instance(id_);
   if (!row) {
     if (row.error().code != ErrorCode::NotFound) throw std::runtime_error(row.error().to_string());
-    // Children and detached starts create their instance with its first step.
-    auto start = std::find_if(first.begin(), first.end(), [](const QueuedMessage& q) {
-      return q.message.kind == MessageKind::StartOrchestration;
-    });
-    if (start != first.end()) {
-      const OrchestratorMessage& message = start->message;
-      row_.instance_id = id_;
-      row_.created_at = now();
-      row_.parent_id = message.parent_id;
-      if (!message.parent_id.empty()) {
-        row_.parent_execution_id = message.parent_execution_id;
-        row_.parent_event_id = message.source_id;
-      }
-      return start_new(first);
-    }
-    services_.logger.log(LogLevel::Warn, "dropping {} message(s) for missing instance '{}'",
-                         first.size(), id_);
-    hand_over(std::move(first));
-    commit_step();
-    return false;
+    return begin_without_row(first);
   }
   row_ = std::move(*row);
   row_stored_ = true;
@@ -318,25 +281,46 @@ bool Instance::begin(std::vector<QueuedMessage>& first) {
   if (history->empty()) return start_new(first);
   execution_ = std::make_unique<Execution>(*this, row_.execution_id, id_, std::move(*history));
   // The messages that woke the instance open the first live turn after replay.
-  deliver_first_ = std::move(first);
+  deliver_first_ = std::exchange(first, {});
   return true;
 }
 
-// Messages queued before this runtime started may be what a crash left: the code may have
-// crashed the process on them. Such a start is counted durably before any code runs, so that
-// an orchestration that kills the process every time fails as Poison instead of looping
-// forever. The first completed step clears the count. Retries after a failure in this process
-// (the shard's back-off) are not counted again: they are no crash. The turn passes the
-// recovery gate first: an instance counted before runs it alone (see RecoveryGate).
-// Returns: false if the instance was poisoned (it has failed without running its code).
-bool Instance::count_recovery(std::vector<QueuedMessage>& first) {
-  const bool recovered = std::any_of(first.begin(), first.end(), [this](const QueuedMessage& q) {
-    return !is_result(q) && q.key.seq < services_.recovered_below;
+// Children and detached starts create their instance with its first step; other messages for
+// a missing instance are consumed without effect.
+bool Instance::begin_without_row(Inbox& first) {
+  auto start = std::find_if(first.begin(), first.end(), is_start);
+  if (start == first.end()) {
+    services_.logger.log(LogLevel::Warn, "dropping {} message(s) for missing instance '{}'",
+                         first.size(), id_);
+    hand_over(std::move(first));
+    commit_step();
+    return false;
+  }
+  const OrchestratorMessage& message = message_of(*start);
+  row_.instance_id = id_;
+  row_.created_at = now();
+  row_.parent_id = message.parent_id;
+  if (!message.parent_id.empty()) {
+    row_.parent_execution_id = message.parent_execution_id;
+    row_.parent_event_id = message.source_id;
+  }
+  return start_new(first);
+}
+
+// Messages queued before this runtime started may be what a crash left: the instance's turn
+// on them is counted durably before any code runs (docs/ENGINE.md, "The recovery gate and
+// poison counting"). Retries after a failure in this process (the shard's back-off) are no
+// crash and are not counted. Returns: false if the instance was poisoned (it has failed
+// without running its code).
+bool Instance::count_recovery(Inbox& first) {
+  const bool recovered = std::any_of(first.begin(), first.end(), [this](const InboxEntry& e) {
+    const auto* queued = std::get_if<QueuedMessage>(&e);
+    return queued != nullptr && queued->key.seq < services_.recovered_below;
   });
   if (!recovered || shard_.failures(id_) != 0) {
     if (row_.recovery_attempts != 0) {  // counted by an earlier runtime: cleared by this step
       row_.recovery_attempts = 0;
-      row_dirty_ = true;
+      step_.change_row();
     }
     wait_for_suspects(first);
     return true;
@@ -349,6 +333,12 @@ bool Instance::count_recovery(std::vector<QueuedMessage>& first) {
     fail_poisoned(first);
     return false;
   }
+  record_recovery(first);
+  return true;
+}
+
+// Commits the counted recovery on its own, before any code runs; the first step clears it.
+void Instance::record_recovery(Inbox& first) {
   WriteBatch mark;
   mark.instance_id = id_;
   mark.precondition = WriteBatch::Precondition::InstancePresent;
@@ -358,17 +348,16 @@ bool Instance::count_recovery(std::vector<QueuedMessage>& first) {
     services_.logger.log(LogLevel::Error, "instance '{}': recording its restart failed: {}", id_,
                          marked.error().to_string());
     failed_ = true;
-    deliver_first_ = std::move(first);  // released with the rest after the back-off
+    deliver_first_ = std::exchange(first, {});  // released with the rest after the back-off
     unwind();
   }
   row_.recovery_attempts = 0;  // written with the first step
-  row_dirty_ = true;
-  return true;
+  step_.change_row();
 }
 
 // Ends the instance as Poison without running its code: no replay, no new turn. It stops like
 // a cancelled one: its children are cancelled, its running activities told.
-void Instance::fail_poisoned(std::vector<QueuedMessage>& first) {
+void Instance::fail_poisoned(Inbox& first) {
   const std::uint32_t max_attempts = std::max<std::uint32_t>(services_.options.max_attempts, 1);
   ErrorDetails details(
       ErrorCategory::Poison, "Poison",
@@ -389,17 +378,19 @@ void Instance::fail_poisoned(std::vector<QueuedMessage>& first) {
   finish_failed(std::move(details));
 }
 
-bool Instance::start_new(std::vector<QueuedMessage>& first) {
-  auto is_start = [this](const QueuedMessage& q) {
-    return q.message.kind == MessageKind::StartOrchestration && !is_foreign_start(q.message);
+// Creates the execution from the first start meant for this instance, waiting for it if a
+// message overtook it (clock skew). Returns: true.
+bool Instance::start_new(Inbox& first) {
+  auto own_start = [this](const InboxEntry& e) {
+    return is_start(e) && !is_foreign_start(message_of(e));
   };
-  auto start = std::find_if(first.begin(), first.end(), is_start);
-  while (start == first.end()) {  // a message overtook the start (clock skew): wait for it
+  auto start = std::find_if(first.begin(), first.end(), own_start);
+  while (start == first.end()) {
     auto more = take_queued(true);
     std::move(more.begin(), more.end(), std::back_inserter(first));
-    start = std::find_if(first.begin(), first.end(), is_start);
+    start = std::find_if(first.begin(), first.end(), own_start);
   }
-  std::vector<QueuedMessage> taken;
+  Inbox taken;
   taken.push_back(std::move(*start));
   first.erase(start);
   OrchestratorMessage message = std::move(hand_over(std::move(taken)).front());
@@ -409,14 +400,14 @@ bool Instance::start_new(std::vector<QueuedMessage>& first) {
   }
   row_.name = identity.name;
   row_.version = identity.version;
-  row_dirty_ = true;
+  step_.change_row();
   execution_ = std::make_unique<Execution>(*this, std::move(identity), std::move(message.data));
   // Events carried over from the previous execution (addressed to this one) were raised before
   // any event addressed to whatever execution is current: they go first.
-  std::stable_partition(first.begin(), first.end(), [this](const QueuedMessage& q) {
-    return q.message.execution_id == row_.execution_id;
+  std::stable_partition(first.begin(), first.end(), [this](const InboxEntry& e) {
+    return message_of(e).execution_id == row_.execution_id;
   });
-  deliver_first_ = std::move(first);
+  deliver_first_ = std::exchange(first, {});
   return true;
 }
 
@@ -500,8 +491,8 @@ void Instance::finish(Result<std::string> result) {
   }
   row_.state = InstanceState::Completed;
   row_.output = std::move(result).value();
-  row_dirty_ = true;
-  add_output(execution_->take_output());
+  step_.change_row();
+  step_.add(execution_->take_output());
   notify_parent(MessageKind::SubOrchestrationCompleted, {}, row_.output);
   commit_step();
 }
@@ -517,7 +508,7 @@ void Instance::notify_parent(MessageKind kind, std::string error_kind, std::stri
   message.visible_at = now();
   message.name = std::move(error_kind);
   message.data = std::move(data);
-  step_.messages.push_back(std::move(message));
+  step_.send(std::move(message));
 }
 
 // Ends this execution and, in the same commit, queues the start of the next one (with the
@@ -551,10 +542,10 @@ void Instance::continue_as_new() {
     event.data = std::move(data);
     output.messages.push_back(std::move(event));
   }
-  add_output(std::move(output));
+  step_.add(std::move(output));
   row_.execution_id = next;
   row_.version.clear();
-  row_dirty_ = true;
+  step_.change_row();
   commit_step();
 }
 
@@ -565,33 +556,29 @@ void Instance::finish_failed(ErrorDetails details) {
   const bool abandon_work = stopped || details.kind() == "Nondeterminism";
   row_.state = InstanceState::Failed;
   row_.error = std::move(details);
-  row_dirty_ = true;
-  add_output(execution_->take_output());
-  std::set<std::string> unstarted;  // children and detached instances of this very step
-  if (abandon_work) {  // work scheduled in this step must not start for a stopped instance
-    for (const auto& row : step_.created_instances) unstarted.insert(row.instance_id);
-    step_.activities.clear();
-    step_.created_instances.clear();
-    std::erase_if(step_.messages, [&](const OrchestratorMessage& m) {
-      // What stays: the cancels of children dropped in this step (and started before it).
-      return m.kind != MessageKind::CancelRequested || unstarted.contains(m.instance_id);
-    });
-  }
-  if (stopped) {  // the stop cascades to the children still running
-    for (auto& child : execution_->open_children()) {
-      if (unstarted.contains(child)) continue;
-      OrchestratorMessage cancel;
-      cancel.instance_id = std::move(child);
-      cancel.kind = MessageKind::CancelRequested;
-      cancel.visible_at = now();
-      cancel.data = "parent canceled";
-      step_.messages.push_back(std::move(cancel));
-    }
-  }
+  step_.change_row();
+  step_.add(execution_->take_output());
+  // Work scheduled in this step must not start for a stopped instance.
+  const std::set<std::string> unstarted =
+      abandon_work ? step_.abandon_work() : std::set<std::string>{};
+  if (stopped) cancel_children(unstarted);
   notify_parent(MessageKind::SubOrchestrationFailed, std::string(row_.error.kind()),
                 row_.error.display_message());
   commit_step();
-  if (stopped && services_.cancel_activities_of) services_.cancel_activities_of(id_);
+  if (stopped) router_.cancel_activities_of(id_);
+}
+
+// A stop cascades to the children still running (not to those this step no longer starts).
+void Instance::cancel_children(const std::set<std::string>& unstarted) {
+  for (auto& child : execution_->open_children()) {
+    if (unstarted.contains(child)) continue;
+    OrchestratorMessage cancel;
+    cancel.instance_id = std::move(child);
+    cancel.kind = MessageKind::CancelRequested;
+    cancel.visible_at = now();
+    cancel.data = "parent canceled";
+    step_.send(std::move(cancel));
+  }
 }
 
 }  // namespace duroxide::engine

@@ -14,22 +14,12 @@ namespace duroxide::engine {
 class Shard;
 
 /// Orders the recovered turns of a runtime: the turns of instances woken by messages queued
-/// before the runtime started, each counted durably (InstanceRecord::recovery_attempts) before
-/// it runs, so that code that kills the process fails as Poison after max_attempts.
+/// before the runtime started, each counted durably before it runs (the reasons, and how the
+/// instance uses it: docs/ENGINE.md, "The recovery gate and poison counting").
 ///
-/// A process that dies takes every turn in flight with it, and each of those instances is
-/// counted again at the next start. So that an instance that merely ran beside the one killing
-/// the process is not poisoned with it, an instance already counted once without completing a
-/// step (a suspect) runs its recovered turn alone: it waits until no other recovered turn runs,
-/// and no other one starts until it has completed its step. Suspects take their turns lowest
-/// count first, so a bystander gets its turn alone before the instance that keeps crashing is
-/// counted again. Instances counted for the first time share the gate: after a clean restart
-/// they all run at once. Other turns pass the gate as Shared only while a suspect waits or runs
-/// (suspects_present), so that the suspect's turn also runs apart from turns on new messages,
-/// which may be the ones that kill the process. Activities still run beside it.
-///
-/// A turn holds the gate until its step is durable. A turn that never commits (code that hangs)
-/// therefore holds up the recovered turns of every shard.
+/// Contract: any number of Shared turns run together; an Alone turn runs with no other turn
+/// admitted, and while one waits or runs no Shared turn is admitted. Alone turns go lowest
+/// count first, then in arrival order. A turn holds the gate from enter() until leave().
 ///
 /// Thread safety: all members from any thread; enter() suspends the calling fiber.
 class RecoveryGate {
@@ -48,8 +38,8 @@ class RecoveryGate {
   /// Refuses every waiting and every later enter(). Call before the shards stop, so that no
   /// fiber waits here while its shard waits for it to end.
   void close();
-  /// True while a suspect waits or runs: other turns should then pass the gate as Shared, so
-  /// that the suspect runs alone (a cheap check for every turn).
+  /// Returns: true while an Alone turn (a suspect) waits or runs: other turns should then pass
+  /// the gate as Shared, so that the suspect runs alone. Lock-free (checked by every turn).
   bool suspects_present() const { return suspects_.load(std::memory_order_acquire) != 0; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 

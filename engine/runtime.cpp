@@ -6,6 +6,7 @@
 
 #include "engine/activity_workers.hpp"
 #include "engine/dispatcher.hpp"
+#include "engine/router.hpp"
 #include "engine/services.hpp"
 #include "engine/shard.hpp"
 #include "engine/signals.hpp"
@@ -16,29 +17,12 @@ class Runtime::Impl {
  public:
   Impl(std::shared_ptr<Provider> store, ActivityRegistry activities,
        OrchestrationRegistry orchestrations, RuntimeOptions options)
-      : services_{
-            std::move(store),
-            std::move(activities),
-            std::move(orchestrations),
-            options,
-            engine::Logger(options.log_level, options.log_sink),
-            [this](const std::string& instance_id) { workers_->cancel_instance(instance_id); },
-            [this](const std::string& instance_id, std::uint64_t execution_id,
-                   std::uint64_t activity_id) {
-              workers_->cancel_activity(instance_id, execution_id, activity_id);
-            },
-            {},
-            {}} {
-    // Workers run only while the shards exist (they start after and stop after them); a
-    // stopping shard refuses, and the worker commits the outcome itself.
-    services_.deliver_result = [this](engine::ActivityResult result) {
-      auto& shard = *shards_[engine::shard_index(result.message.instance_id, shards_.size())];
-      return shard.post_result(std::move(result));
-    };
-    services_.store_result = [this](engine::ActivityResult result) {
-      workers_->store_result(std::move(result));
-    };
-  }
+      : services_{.store = std::move(store),
+                  .activities = std::move(activities),
+                  .orchestrations = std::move(orchestrations),
+                  .options = options,
+                  .logger = engine::Logger(options.log_level, options.log_sink),
+                  .recovery_gate = &recovery_gate_} {}
 
   ~Impl() { shutdown(std::nullopt); }
 
@@ -47,7 +31,6 @@ class Runtime::Impl {
     auto recovered_below = services_.store->next_queue_seq();
     if (!recovered_below) return Err(recovered_below.error());
     services_.recovered_below = *recovered_below;
-    services_.recovery_gate = &recovery_gate_;
     if (auto claimed = services_.store->claim_dispatch(); !claimed) return claimed;
     claimed_ = true;
     subscription_ = services_.store->subscribe(
@@ -63,12 +46,15 @@ class Runtime::Impl {
     const std::size_t count = std::max<std::size_t>(options.orchestration_threads, 1);
     const std::size_t parked_per_shard = (options.max_parked_instances + count - 1) / count;
     for (std::size_t i = 0; i < count; ++i) {
-      shards_.push_back(std::make_unique<engine::Shard>(services_, parked_per_shard));
+      shards_.push_back(std::make_unique<engine::Shard>(services_, router_, parked_per_shard));
     }
-    // Workers before the dispatcher: instances (which may cancel activities) run only once
-    // the dispatcher feeds them.
-    workers_ = std::make_unique<engine::ActivityWorkers>(services_, signals_);
-    dispatcher_ = std::make_unique<engine::Dispatcher>(services_, shards_, signals_);
+    // Each part is attached before the threads that reach it through the router start: the
+    // workers hand outcomes to the shards; instances (which store outcomes and cancel
+    // activities) run only once the dispatcher feeds them.
+    router_.attach_shards(shards_);
+    workers_ = std::make_unique<engine::ActivityWorkers>(services_, router_, signals_);
+    router_.attach_workers(*workers_);
+    dispatcher_ = std::make_unique<engine::Dispatcher>(services_, router_, signals_);
     return {};
   }
 
@@ -84,8 +70,11 @@ class Runtime::Impl {
     if (workers_) workers_->stop(grace);
     services_.store->unsubscribe(subscription_);
     if (services_.options.clock) services_.options.clock->unsubscribe(clock_subscription_);
-    (void)services_.store->commit_sync(WriteBatch{});  // every earlier callback has run
+    // Waits until every earlier commit's callback has run. Its own result is no news: an empty
+    // batch writes nothing, and a store that fails it has failed those commits already.
+    (void)services_.store->commit_sync(WriteBatch{});
     services_.store->release_dispatch();
+    router_.detach();  // no thread that may use it runs any more
     dispatcher_.reset();
     shards_.clear();
     workers_.reset();
@@ -95,6 +84,7 @@ class Runtime::Impl {
  private:
   engine::RecoveryGate recovery_gate_;
   engine::Services services_;
+  engine::Router router_;
   std::shared_ptr<engine::Signals> signals_ = std::make_shared<engine::Signals>();
   std::uint64_t subscription_ = 0;
   std::uint64_t clock_subscription_ = 0;

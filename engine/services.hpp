@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Services: what every part of a runtime shares (store, registries, options, logger).
+// Services: the immutable things every part of a runtime shares (store, registries, options).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <optional>
-#include <string>
 
 #include <duroxide/provider.hpp>
 #include <duroxide/registry.hpp>
@@ -18,41 +15,24 @@
 
 namespace duroxide::engine {
 
-/// An activity's outcome handed straight to its instance in memory: the instance's next step
-/// records it and deletes the work item in one commit, which saves the commit (and the fsync)
-/// of a separate completion message. Until that step is durable the work item stays in the
-/// store, so a crash re-runs the activity (at least once).
-struct ActivityResult {
-  QueueKey activity_key;        ///< the work item in the worker queue
-  OrchestratorMessage message;  ///< ActivityCompleted or ActivityFailed
-  /// The stored attempt to put back if the outcome cannot be stored (see ActivityWorkers).
-  std::optional<std::uint32_t> restore_attempt;
-};
-
-/// Immutable once the runtime's threads start. Lifetime: outlives every shard, worker and
-/// dispatcher of a runtime.
+/// Built by the runtime with designated initialisers; recovered_below is set in
+/// Runtime::Impl::start before any thread starts. How the parts reach each other is the
+/// Router's business (engine/router.hpp), not this struct's.
+///
+/// Lifetime: outlives every shard, worker and dispatcher of a runtime.
+/// Thread safety: immutable once the runtime's threads start (the store, the logger and the
+/// gate are thread-safe themselves).
 struct Services {
   std::shared_ptr<Provider> store;
   ActivityRegistry activities;
   OrchestrationRegistry orchestrations;
   RuntimeOptions options;
   Logger logger;
-  /// Tells the activities running for an instance that it was cancelled. Set by the runtime.
-  std::function<void(const std::string& instance_id)> cancel_activities_of;
-  /// Tells one activity (if running, or once it starts) that its call was cancelled.
-  std::function<void(const std::string& instance_id, std::uint64_t execution_id,
-                     std::uint64_t activity_id)>
-      cancel_activity;
-  /// Hands an activity's outcome to its instance's shard. Returns: false if the shards are
-  /// stopping (the caller commits the outcome itself). Set by the runtime.
-  std::function<bool(ActivityResult)> deliver_result;
-  /// Commits an outcome that did not reach a step: deletes the work item and queues the
-  /// completion message, as the workers do without the short cut. Set by the runtime.
-  std::function<void(ActivityResult)> store_result;
-  /// Messages queued with a smaller seq were there before this runtime started: a crash may
-  /// have left them, so an instance woken by one counts a recovery attempt before it runs.
+  /// Messages and activities queued with a smaller seq were there before this runtime
+  /// started: a crash may have left them, so their delivery is counted before it runs
+  /// (docs/ENGINE.md, "The recovery gate and poison counting").
   std::uint64_t recovered_below = 0;
-  /// Orders the turns such instances take (set by the runtime; thread-safe).
+  /// Orders the turns of instances woken by such messages. Never null in a runtime.
   RecoveryGate* recovery_gate = nullptr;
 
   /// Returns: orchestration time (RuntimeOptions::clock, else the system clock), in which

@@ -9,8 +9,9 @@
 
 namespace duroxide::engine {
 
-Shard::Shard(const Services& services, std::size_t max_parked)
+Shard::Shard(const Services& services, Router& router, std::size_t max_parked)
     : services_(services),
+      router_(router),
       max_parked_(std::max<std::size_t>(max_parked, 1)),
       stacks_(services.options.fiber_stack_size),
       thread_([this] { main(); }) {}
@@ -56,7 +57,7 @@ void Shard::deliver(Task task) {
       unpark(*it->second);
       it->second->deliver_result(std::move(*task.result));
     } else {
-      services_.store_result(std::move(*task.result));  // no step of it in sight
+      router_.store_result(std::move(*task.result));  // no step of it in sight
     }
     return;
   }
@@ -65,7 +66,7 @@ void Shard::deliver(Task task) {
     it->second->deliver(std::move(task.messages));
     return;
   }
-  auto instance = std::make_shared<Instance>(*this, services_, task.instance_id);
+  auto instance = std::make_shared<Instance>(*this, services_, router_, task.instance_id);
   instance->deliver(std::move(task.messages));
   instances_.emplace(std::move(task.instance_id), instance);
   {
@@ -105,7 +106,7 @@ void Shard::on_instance_done(Instance& instance) {
   const std::string id = instance.id();
   // Outcomes handed over in memory that no durable step recorded are committed the slow way.
   for (auto& result : instance.take_unrecorded_results()) {
-    services_.store_result(std::move(result));
+    router_.store_result(std::move(result));
   }
   auto inbox = instance.take_inbox();
   std::vector<QueueKey> held = instance.uncommitted_keys();

@@ -20,7 +20,9 @@
 
 #include <duroxide/provider.hpp>
 
+#include "engine/activity_result.hpp"
 #include "engine/fiber_stacks.hpp"
+#include "engine/router.hpp"
 #include "engine/services.hpp"
 
 namespace duroxide::engine {
@@ -33,17 +35,18 @@ inline std::size_t shard_index(const std::string& instance_id, std::size_t shard
 }
 
 /// Runs instance fibers on one thread with Boost.Fiber's round-robin scheduler, which sleeps
-/// on a condition variable when no fiber is ready (an idle shard uses no CPU). Fibers never
-/// migrate between threads: an instance lives on the shard its id hashes to, so no fiber sees
-/// its thread change, and no scheduler state is shared between runtimes.
+/// when no fiber is ready (an idle shard uses no CPU). An instance lives on the shard its id
+/// hashes to (shard_index), so its fiber never changes thread (docs/ENGINE.md, section 1).
+/// Keeps at most `max_parked` instances parked; beyond that the least recently parked is
+/// unwound (it is replayed from history when it next has work).
 ///
-/// Keeps at most `max_parked` instances parked; beyond that the least recently used is unwound
-/// (it will be replayed from history when it next has work).
-///
-/// Thread safety: post() and stop() from any thread; the rest runs on the shard's thread.
+/// Lifetime: `services` and `router` outlive the shard.
+/// Thread safety: post(), post_result() and stop() from any thread; the rest runs on the
+/// shard's thread.
 class Shard {
  public:
-  Shard(const Services& services, std::size_t max_parked);
+  /// Starts the thread.
+  Shard(const Services& services, Router& router, std::size_t max_parked);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -51,14 +54,21 @@ class Shard {
   /// Hands messages of one instance to the shard. Blocks if the shard is far behind.
   void post(std::string instance_id, std::vector<QueuedMessage> messages);
   /// Hands an activity's outcome to its instance if it is in memory, else commits it through
-  /// Services::store_result. Returns: false if the shard is stopping (nothing was taken).
+  /// Router::store_result. Returns: false if the shard is stopping (nothing was taken).
   bool post_result(ActivityResult result);
   /// Unwinds every instance, waits for their fibers to end, and joins the thread.
   void stop();
 
-  // For Instance (on the shard's thread). park() runs on the instance's own fiber.
+  // For Instance, on the shard's thread.
+  /// Puts `instance` at the end of the parked list, unwinding the least recently parked one
+  /// beyond max_parked. Runs on the instance's own fiber, before it sleeps.
   void park(Instance& instance);
+  /// Takes `instance` off the parked list (no-op if it is not on it).
   void unpark(Instance& instance);
+  /// The instance's fiber ends: commits the outcomes it held (Router::store_result), then
+  /// releases its messages (after a back-off if it failed) or hands them to a fresh instance.
+  /// Requires: the last call of the instance's fiber (Instance::run), which keeps the instance
+  /// alive until the fiber ends.
   void on_instance_done(Instance& instance);
   /// Brackets a commit callback that wakes one of this shard's fibers (from the writer thread):
   /// the shard's thread does not end, and so destroy its scheduler, while one is inside.
@@ -90,6 +100,7 @@ class Shard {
   static constexpr std::size_t kWholeStacksParked = 256;
 
   const Services& services_;
+  Router& router_;
   const std::size_t max_parked_;
   boost::fibers::buffered_channel<Task> tasks_{1024};
   FiberStacks stacks_;

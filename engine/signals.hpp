@@ -16,6 +16,8 @@ namespace duroxide::engine {
 /// Shared by the store's change listener (called on the store's writer thread), the dispatcher
 /// and the workers. Held by shared_ptr so a listener call racing with shutdown stays safe.
 /// Two halves with a mutex each, so that the dispatcher and the workers do not contend.
+///
+/// Thread safety: each half's fields are guarded by its mutex; cancel_activities is atomic.
 struct Signals {
   // The dispatcher's half, guarded by `mutex`.
   std::mutex mutex;

@@ -41,19 +41,13 @@ struct RuntimeOptions {
   /// How long an activity may run before its item is handed out again (attempt + 1);
   /// at least 1 s.
   std::chrono::milliseconds activity_lease{std::chrono::minutes(5)};
-  /// How many deliveries of one scheduled activity may start without producing a result (the
-  /// process crashed or the lease expired during each) before the activity is given up: its
-  /// instance then fails with category Poison, kind "Poison". A runtime that finds an activity
-  /// left from before it started counts that delivery durably before running it, so crashes
-  /// count too (activities queued during its own life cost no such record: a crash makes
-  /// them left over for the next runtime). The same bound holds for orchestration
-  /// code: a runtime that finds messages left from before it started counts, durably and
-  /// before any code runs, one recovery for the instance they wake; the instance's next
-  /// completed step clears the count, and above max_attempts the instance fails as Poison
-  /// without running (code that crashes the process on every replay cannot loop forever).
-  /// An instance already counted once runs such a turn alone, lowest count first, so that
-  /// instances cut short only by another one's crashes complete their step and are cleared.
-  /// 0 counts as 1.
+  /// How often the same work may be cut short before it is given up as Poison (category
+  /// Poison, kind "Poison"): an activity delivered more than max_attempts times without a
+  /// result (crashes and expired leases count), or an instance woken more than max_attempts
+  /// times in a row by messages left from before a restart without completing a step. Work
+  /// left from before a restart is counted durably before it runs; a completed step clears an
+  /// instance's count. 0 counts as 1. How it is counted, and why a bystander of a crashing
+  /// instance is not poisoned with it: docs/ENGINE.md, "The recovery gate and poison counting".
   std::uint32_t max_attempts = 10;
   /// The most events one execution's history may hold. An execution that reaches it fails
   /// with category Application, kind "HistoryLimitExceeded" (its history stays readable), at
