@@ -10,6 +10,7 @@
 
 #include <duroxide/client.hpp>
 
+#include "engine/backoff.hpp"
 #include "engine/clock.hpp"
 
 namespace duroxide::engine {
@@ -19,29 +20,11 @@ namespace {
 // are dropped by the instance anyway); it only bounds memory.
 constexpr std::size_t kMaxEarlyCancels = 4096;
 
-// The first retry of an unregistered activity waits this long; each further one twice as long.
-constexpr TimestampMs kUnregisteredFirstWaitMs = 100;
-constexpr TimestampMs kUnregisteredMaxWaitMs = 30'000;
-
-// An activity whose outcome failed to commit (a full disk, say) runs again after this long;
-// each further failure in a row doubles the wait.
-constexpr TimestampMs kUnstoredFirstWaitMs = 100;
-constexpr TimestampMs kUnstoredMaxWaitMs = 10'000;
-
-TimestampMs doubling_wait(TimestampMs first, TimestampMs longest, unsigned tries) {
-  return std::min<TimestampMs>(first << std::min<unsigned>(tries - 1, 20), longest);
-}
-
 // The intake leases at least this many activities ahead of the workers: a lease round of
 // left-over activities costs one durable start record (an fsync), and every round costs a
 // fetch, so each must carry many activities for throughput not to be bound by the workers'
 // count. One runtime dispatches from a store, so leasing ahead takes work from nobody.
 constexpr std::size_t kMinLeased = 256;
-
-// After a start record fails to commit, the intake waits this long before it leases again;
-// each further failure in a row doubles the wait.
-constexpr std::chrono::milliseconds kFirstIntakePause{10};
-constexpr std::chrono::milliseconds kMaxIntakePause{1000};
 
 }  // namespace
 
@@ -148,7 +131,7 @@ void ActivityWorkers::intake() {
     if (fetched && !fetched->empty()) {
       pause = accept(std::move(*fetched))
                   ? std::chrono::milliseconds{0}
-                  : std::clamp(2 * pause, kFirstIntakePause, kMaxIntakePause);
+                  : std::clamp(2 * pause, kIntakeRetry.first, kIntakeRetry.longest);
       continue;
     }
     if (!fetched) {
@@ -264,11 +247,11 @@ void ActivityWorkers::act(QueuedActivity& queued, const Sorted& sorted, std::vec
       defer(queued, sorted.tries);
       return;
     case Verdict::Unregistered:
-      give_up(queued, "UnregisteredActivity",
+      give_up(queued, ErrorKind::UnregisteredActivity,
               fmt::format("activity '{}' is not registered", item.name));
       return;
     case Verdict::Poisoned:
-      give_up(queued, "Poison",
+      give_up(queued, ErrorKind::Poison,
               fmt::format("activity '{}' (event {}) was delivered {} times without completing "
                           "(max_attempts {})",
                           item.name, item.activity_id, sorted.attempt - 1,
@@ -446,7 +429,7 @@ void ActivityWorkers::store_result(ActivityResult result) {
 }
 
 // The activity will not run: its instance fails with `kind` (Poison, UnregisteredActivity).
-void ActivityWorkers::give_up(const QueuedActivity& queued, const char* kind, std::string why) {
+void ActivityWorkers::give_up(const QueuedActivity& queued, ErrorKind kind, std::string why) {
   services_.logger.log(LogLevel::Error, "instance '{}': {}", queued.item.instance_id, why);
   OrchestratorMessage message;
   message.instance_id = queued.item.instance_id;
@@ -454,7 +437,7 @@ void ActivityWorkers::give_up(const QueuedActivity& queued, const char* kind, st
   message.kind = MessageKind::ActivityAbandoned;
   message.source_id = queued.item.activity_id;
   message.visible_at = services_.now();
-  message.name = kind;
+  message.name = std::string(to_string(kind));
   message.data = std::move(why);
   finish(queued, std::move(message), std::nullopt, 0);
 }
@@ -511,7 +494,7 @@ void ActivityWorkers::retry_unstored(const HeldKey& key, std::uint64_t delivery,
   set_stage(held, Stage::Deferred);
   held.delivery = delivery != 0 ? delivery : ++last_delivery_;
   const unsigned tries = ++held.unstored_tries;
-  held.until = wall_now_ms() + doubling_wait(kUnstoredFirstWaitMs, kUnstoredMaxWaitMs, tries);
+  held.until = wall_now_ms() + kUnstoredOutcomeRetry.after(tries).count();
   held.restore_attempt = restore_attempt;
   held.marked = false;  // it goes back to the queue: a later delivery is judged afresh
   ++signals_->activity_notices;  // the intake recomputes when it next looks
@@ -527,7 +510,7 @@ void ActivityWorkers::defer(const QueuedActivity& queued, unsigned tries) {
     set_stage(held, Stage::Deferred);
     held.delivery = ++last_delivery_;
     held.until =
-        wall_now_ms() + doubling_wait(kUnregisteredFirstWaitMs, kUnregisteredMaxWaitMs, tries);
+        wall_now_ms() + kUnregisteredActivityRetry.after(tries).count();
     held.unregistered_tries = tries;
     held.restore_attempt.reset();
   }

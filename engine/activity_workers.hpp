@@ -154,7 +154,7 @@ class ActivityWorkers {
   std::optional<Job> next_job();
   void run(Job job);
   After end_run(Job& job, bool short_cut);
-  void give_up(const QueuedActivity& queued, const char* kind, std::string why);
+  void give_up(const QueuedActivity& queued, ErrorKind kind, std::string why);
   void defer(const QueuedActivity& queued, unsigned tries);
   void finish(const QueuedActivity& queued, std::optional<OrchestratorMessage> message,
               std::optional<std::uint32_t> restore_attempt, std::uint64_t delivery);

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include <duroxide/client.hpp>
+#include <duroxide/detail/check.hpp>
+#include <duroxide/detail/saturating.hpp>
 
 namespace duroxide::engine {
 namespace {
@@ -24,9 +26,6 @@ bool is_schedule(EventKind kind) {
          kind == EventKind::EventSubscribed || kind == EventKind::SubOrchestrationScheduled ||
          kind == EventKind::OrchestrationScheduled;
 }
-
-// The reason a child receives when its parent cancels it, by cascade or by a dropped future.
-constexpr std::string_view kParentCanceled = "parent canceled";
 
 // How a scheduling event reads in a nondeterminism message.
 std::string describe(const HistoryEvent& event) {
@@ -113,10 +112,8 @@ std::size_t Execution::schedule_timer_at(std::chrono::milliseconds delay) {
   HistoryEvent event;
   event.kind = EventKind::TimerCreated;
   // Saturating: a delay of milliseconds::max() means "never", not a time in the past.
-  const std::int64_t ms = std::max<std::int64_t>(delay.count(), 0);
-  event.timestamp = ms > std::numeric_limits<TimestampMs>::max() - turn_time_
-                        ? std::numeric_limits<TimestampMs>::max()
-                        : turn_time_ + ms;
+  event.timestamp =
+      detail::saturating_add(turn_time_, std::max(delay, std::chrono::milliseconds(0)));
   return schedule(OpKind::Timer, std::move(event));
 }
 
@@ -177,7 +174,7 @@ void Execution::throw_if_ending() const {
 void Execution::check_history_limit() {
   const std::uint64_t limit = host_.max_history_events();
   if (next_event_id_ <= limit || stop_) return;
-  stop_.emplace(ErrorCategory::Application, "HistoryLimitExceeded",
+  stop_.emplace(ErrorCategory::Application, ErrorKind::HistoryLimitExceeded,
                 fmt::format("execution {} of instance '{}' reached the limit of {} history events "
                             "(RuntimeOptions::max_history_events); an orchestration that runs "
                             "this long should call continue_as_new to start over with fresh "
@@ -345,6 +342,8 @@ void Execution::diverged(std::string message) {
 std::optional<Execution::Found> Execution::find_completion(std::size_t index) {
   using Kind = DurableOutput::Kind;
   const Op& op = ops_.at(index);
+  // schedule_orchestration returns no future, so nothing waits on a detached start.
+  DUROXIDE_CHECK(op.kind != OpKind::Detached, "a detached start has no result to wait for");
   switch (op.kind) {
     case OpKind::Wait: {
       auto it = raised_.find(op.name);
@@ -355,7 +354,6 @@ std::optional<Execution::Found> Execution::find_completion(std::size_t index) {
     case OpKind::Retry:
       return advance_retry(retries_.at(op.wait_index), std::numeric_limits<std::uint64_t>::max());
     case OpKind::Detached:
-      throw std::logic_error("a detached start has no result");
     case OpKind::Activity:
     case OpKind::Timer:
     case OpKind::SubOrchestration:
@@ -536,7 +534,7 @@ void Execution::cancel(std::size_t index) {
   message.instance_id = op.name;
   message.kind = MessageKind::CancelRequested;
   message.visible_at = turn_time_;
-  message.data = std::string(kParentCanceled);
+  message.data = std::string(kParentCanceledReason);
   output_.messages.push_back(std::move(message));
 }
 
@@ -591,16 +589,19 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
     if (message.execution_id != 0 && message.execution_id != identity_.execution_id) continue;
     if (message.kind == MessageKind::CancelRequested) {
       // Ends the execution at this wait; the failure is committed with the message.
-      if (!stop_) stop_.emplace(ErrorCategory::Application, "Cancelled", std::move(message.data));
+      if (!stop_) stop_.emplace(ErrorCategory::Application, ErrorKind::Cancelled, std::move(message.data));
       continue;
     }
     if (message.kind == MessageKind::ActivityAbandoned) {
       auto it = scheduled_.find(message.source_id);
       if (it != scheduled_.end() && it->second == OpKind::Activity && !settled(message.source_id) &&
           !stop_) {
-        const bool unregistered = message.name == "UnregisteredActivity";
+        // The workers name why they gave up (ActivityWorkers::give_up): unregistered, or poison.
+        const bool unregistered =
+            parse_error_kind(message.name) == ErrorKind::UnregisteredActivity;
         stop_.emplace(unregistered ? ErrorCategory::Configuration : ErrorCategory::Poison,
-                      unregistered ? "UnregisteredActivity" : "Poison", std::move(message.data));
+                      unregistered ? ErrorKind::UnregisteredActivity : ErrorKind::Poison,
+                      std::move(message.data));
       }
       continue;
     }

@@ -177,7 +177,7 @@ void Instance::refuse_start(const OrchestratorMessage& start) {
   reply.kind = MessageKind::SubOrchestrationFailed;
   reply.source_id = start.source_id;
   reply.visible_at = now();
-  reply.name = "OrchestrationFailed";
+  reply.name = std::string(to_string(ErrorKind::OrchestrationFailed));
   reply.data = "sub-orchestration id '" + id_ + "' is already in use";
   step_.send(std::move(reply));
 }
@@ -360,7 +360,7 @@ void Instance::record_recovery(Inbox& first) {
 void Instance::fail_poisoned(Inbox& first) {
   const std::uint32_t max_attempts = std::max<std::uint32_t>(services_.options.max_attempts, 1);
   ErrorDetails details(
-      ErrorCategory::Poison, "Poison",
+      ErrorCategory::Poison, ErrorKind::Poison,
       fmt::format("orchestration '{}' was started {} times on messages left from before a "
                   "restart without completing a step (max_attempts {}); its code may be "
                   "crashing the process",
@@ -427,7 +427,7 @@ const OrchestrationFn* Instance::resolve_function() {
     unwind();
   }
   finish_failed(ErrorDetails(ErrorCategory::Configuration,
-                             named ? "MissingVersion" : "UnregisteredOrchestration",
+                             named ? ErrorKind::MissingVersion : ErrorKind::UnregisteredOrchestration,
                              what + " is not registered"));
   return nullptr;
 }
@@ -442,22 +442,22 @@ void Instance::run_function(const OrchestrationFn* fn) {
   } catch (const Unwind&) {
     throw;
   } catch (const NondeterminismDetected& e) {
-    failure.emplace(ErrorCategory::Configuration, "Nondeterminism", e.message);
+    failure.emplace(ErrorCategory::Configuration, ErrorKind::Nondeterminism, e.message);
   } catch (const StopRequested& e) {
     failure.emplace(e.details);
   } catch (const ResultError& e) {
-    failure.emplace(ErrorCategory::Application, "OrchestrationFailed", e.what());
+    failure.emplace(ErrorCategory::Application, ErrorKind::OrchestrationFailed, e.what());
   } catch (const std::exception& e) {
-    failure.emplace(ErrorCategory::Application, "Panicked", e.what());
+    failure.emplace(ErrorCategory::Application, ErrorKind::Panicked, e.what());
   } catch (...) {
-    failure.emplace(ErrorCategory::Application, "Panicked", "unknown exception");
+    failure.emplace(ErrorCategory::Application, ErrorKind::Panicked, "unknown exception");
   }
   if (unwinding_) throw Unwind{};  // the code caught the unwind and returned: ignore it
   if (const auto& divergence = execution_->divergence(); divergence && !failure) {
-    failure.emplace(ErrorCategory::Configuration, "Nondeterminism", *divergence);
+    failure.emplace(ErrorCategory::Configuration, ErrorKind::Nondeterminism, *divergence);
   }
   if (const auto& stop = execution_->stop_reason();
-      stop && (!failure || failure->kind() != stop->kind())) {
+      stop && (!failure || failure->known_kind() != stop->known_kind())) {
     failure.emplace(*stop);  // the stop wins over what user code made of it
   }
   if (failure) {
@@ -473,11 +473,12 @@ void Instance::finish(Result<std::string> result) {
     return;
   }
   if (!result) {
-    finish_failed(ErrorDetails(ErrorCategory::Application, "OrchestrationFailed", result.error()));
+    finish_failed(
+        ErrorDetails(ErrorCategory::Application, ErrorKind::OrchestrationFailed, result.error()));
     return;
   }
   if (result.value().size() > kMaxPayloadBytes) {
-    finish_failed(ErrorDetails(ErrorCategory::Application, "OrchestrationFailed",
+    finish_failed(ErrorDetails(ErrorCategory::Application, ErrorKind::OrchestrationFailed,
                                "output of " + std::to_string(result.value().size()) +
                                    " bytes is over the limit of " +
                                    std::to_string(kMaxPayloadBytes) + " bytes"));
@@ -486,7 +487,7 @@ void Instance::finish(Result<std::string> result) {
   try {
     execution_->complete(result.value());
   } catch (const NondeterminismDetected& e) {
-    finish_failed(ErrorDetails(ErrorCategory::Configuration, "Nondeterminism", e.message));
+    finish_failed(ErrorDetails(ErrorCategory::Configuration, ErrorKind::Nondeterminism, e.message));
     return;
   }
   row_.state = InstanceState::Completed;
@@ -518,7 +519,7 @@ void Instance::continue_as_new() {
   try {
     carried = execution_->end_continued();
   } catch (const NondeterminismDetected& e) {
-    finish_failed(ErrorDetails(ErrorCategory::Configuration, "Nondeterminism", e.message));
+    finish_failed(ErrorDetails(ErrorCategory::Configuration, ErrorKind::Nondeterminism, e.message));
     return;
   }
   const auto& identity = execution_->identity();
@@ -553,7 +554,7 @@ void Instance::finish_failed(ErrorDetails details) {
   services_.logger.log(LogLevel::Warn, "instance '{}' failed: {}", id_, details.display_message());
   execution_->fail(details);
   const bool stopped = execution_->stop_reason().has_value();  // cancel, poison, unregistered
-  const bool abandon_work = stopped || details.kind() == "Nondeterminism";
+  const bool abandon_work = stopped || details.is(ErrorKind::Nondeterminism);
   row_.state = InstanceState::Failed;
   row_.error = std::move(details);
   step_.change_row();
@@ -576,7 +577,7 @@ void Instance::cancel_children(const std::set<std::string>& unstarted) {
     cancel.instance_id = std::move(child);
     cancel.kind = MessageKind::CancelRequested;
     cancel.visible_at = now();
-    cancel.data = "parent canceled";
+    cancel.data = std::string(kParentCanceledReason);
     step_.send(std::move(cancel));
   }
 }

@@ -100,7 +100,7 @@ std::optional<ErrorKind> parse_error_kind(std::string_view name) {
 }
 
 std::string ErrorDetails::display_message() const {
-  auto kind = parse_error_kind(kind_);
+  auto kind = known_kind();
   if (!kind) return message_;
   std::string text(kKindNames[static_cast<std::size_t>(*kind)].display_prefix);
   text += message_;

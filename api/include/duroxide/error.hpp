@@ -90,6 +90,8 @@ class ErrorDetails {
   /// "UnregisteredActivity" "MissingVersion" "Poison" "Timeout"; a store written by another
   /// version may hold others.
   std::string_view kind() const { return kind_; }
+  /// Returns: the kind kind() names, or nullopt for one this version does not know.
+  std::optional<ErrorKind> known_kind() const { return parse_error_kind(kind_); }
   /// Returns: true when kind() is the name of `kind`.
   bool is(ErrorKind kind) const { return kind_ == to_string(kind); }
   const std::string& message() const { return message_; }
