@@ -5,6 +5,7 @@
 #include <boost/fiber/fiber.hpp>
 #include <boost/fiber/operations.hpp>
 
+#include "engine/backoff.hpp"
 #include "engine/instance.hpp"
 
 namespace duroxide::engine {
@@ -134,8 +135,7 @@ void Shard::on_instance_done(Instance& instance) {
 
 void Shard::release_later(const std::string& instance_id, std::vector<QueueKey> keys) {
   const unsigned failures = ++failures_[instance_id];
-  const auto delay = std::min<std::chrono::milliseconds>(
-      kFirstRetry * (1u << std::min(failures - 1, 10u)), kLongestRetry);
+  const auto delay = kInstanceRetry.after(failures);
   services_.logger.log(LogLevel::Warn, "instance '{}' failed {} time(s) in a row; retry in {} ms",
                        instance_id, failures, delay.count());
   {

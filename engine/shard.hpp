@@ -91,9 +91,6 @@ class Shard {
   void release_later(const std::string& instance_id, std::vector<QueueKey> keys);
   void fiber_done();
 
-  // Back-off after an instance failed: doubling from kFirstRetry up to kLongestRetry.
-  static constexpr std::chrono::milliseconds kFirstRetry{100};
-  static constexpr std::chrono::milliseconds kLongestRetry{30'000};
 
   // Parked fibers that keep every stack page they touched; those parked beyond give back the
   // pages under the frame they wait in (FiberStacks::release_below).
