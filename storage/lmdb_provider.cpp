@@ -7,12 +7,13 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <limits>
 #include <map>
 #include <thread>
 #include <utility>
 
 #include <lmdb.h>
+
+#include <duroxide/detail/saturating.hpp>
 
 #include "storage/codec.hpp"
 #include "storage/keys.hpp"
@@ -119,14 +120,6 @@ Result<std::shared_ptr<LmdbProvider>, Error> open_store(std::string path,
   } catch (const std::exception& e) {  // thread creation or allocation failed
     return Err(error(ErrorCode::IOError, "cannot open store '" + path + "': " + e.what()));
   }
-}
-
-TimestampMs saturating_add(TimestampMs now, std::chrono::milliseconds lease) {
-  const auto span = lease.count();
-  if (span > 0 && now > std::numeric_limits<TimestampMs>::max() - span) {
-    return std::numeric_limits<TimestampMs>::max();
-  }
-  return now + span;
 }
 
 }  // namespace
@@ -328,7 +321,7 @@ Result<std::vector<QueuedActivity>, Error> LmdbStore::fetch_activities(
   if (!txn.ok()) return Err(txn.error());
   auto found = scan_activities(txn.get(), now, max);
   if (found) {
-    const TimestampMs until = saturating_add(now, lease);
+    const TimestampMs until = detail::saturating_add(now, lease);
     for (const auto& queued : *found)
       leases_.lease_activity(queued.key, queued.item.attempt, until);
   }
