@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include <duroxide/error.hpp>
+#include <duroxide/limits.hpp>
 #include <duroxide/provider.hpp>
 #include <duroxide/result.hpp>
 
@@ -17,8 +18,9 @@ namespace duroxide::storage {
 /// LMDB's largest key (0.9.x default build) is 511 bytes; a history key adds 18 bytes to the id.
 inline constexpr std::size_t kMaxLmdbKeyBytes = 511;
 inline constexpr std::size_t kHistoryKeyOverhead = 2 + 8 + 8;
-/// Longest instance id the store accepts, so that every key that holds one fits LMDB.
-inline constexpr std::size_t kMaxInstanceIdBytes = kMaxLmdbKeyBytes - kHistoryKeyOverhead;
+// The store accepts the ids every layer accepts (duroxide::kMaxInstanceIdBytes); every key
+// that holds one must fit LMDB.
+static_assert(kMaxInstanceIdBytes + kHistoryKeyOverhead <= kMaxLmdbKeyBytes);
 inline constexpr std::size_t kQueueKeyBytes = 16;
 
 using QueueKeyBytes = std::array<char, kQueueKeyBytes>;

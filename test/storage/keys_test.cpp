@@ -90,7 +90,8 @@ TEST_SUITE("storage.keys") {
     CHECK(decode_history_key(encode_history_key(id, 3, 77)).value() == expected);
     const std::string longest(kMaxInstanceIdBytes, 'z');
     const auto key = encode_history_key(longest, 1, 2);
-    CHECK(key.size() == kMaxLmdbKeyBytes);
+    CHECK(key.size() == kMaxInstanceIdBytes + kHistoryKeyOverhead);
+    CHECK(key.size() <= kMaxLmdbKeyBytes);
     CHECK(decode_history_key(key).value().instance_id == longest);
   }
 

@@ -11,17 +11,13 @@
 #include <vector>
 
 #include <duroxide/error.hpp>
+#include <duroxide/limits.hpp>  // kMaxInstanceIdBytes and friends, reachable from here
 #include <duroxide/management.hpp>
 #include <duroxide/provider.hpp>
 #include <duroxide/result.hpp>
 #include <duroxide/status.hpp>
 
 namespace duroxide {
-
-/// Limits on what a client accepts (longer input is refused with InvalidArgument).
-inline constexpr std::size_t kMaxInstanceIdBytes = 256;
-inline constexpr std::size_t kMaxNameBytes = 256;
-inline constexpr std::size_t kMaxPayloadBytes = std::size_t{16} << 20;
 
 /// Talks to a store: each call is one durable write or one read. Works without a runtime in
 /// the process (the runtime of another process picks the work up). Cheap to copy.

@@ -5,6 +5,7 @@
 #include <duroxide/client.hpp>
 #include <duroxide/context.hpp>
 #include <duroxide/error.hpp>
+#include <duroxide/limits.hpp>
 #include <duroxide/lmdb_provider.hpp>
 #include <duroxide/management.hpp>
 #include <duroxide/provider.hpp>
