@@ -13,7 +13,9 @@ TEST_SUITE("fuzz") {
   TEST_CASE("the seed records decode, the hand-built fixed-width ones too") {
     namespace storage = duroxide::storage;
     for (const auto& [kind, bytes] : seed_records()) {
-      CAPTURE(static_cast<int>(kind));
+      // A copy: CAPTURE's lambda cannot capture a structured binding in clang 14.
+      const int kind_number = static_cast<int>(kind);
+      CAPTURE(kind_number);
       switch (kind) {
         case RecordKind::HistoryEvent:
           CHECK(storage::decode_history_event(bytes).has_value());
