@@ -22,9 +22,9 @@ namespace duroxide::testlib {
 /// callback has run. Give it to the runtime and keep the client on `target`: then every
 /// change the test did not make itself arrives through this wrapper, and wait_until can
 /// re-check a condition after each one instead of sleeping.
+/// Lifetime: outlives every commit made through it (a runtime's commits end with its shutdown).
 /// Thread safety: all methods may be called from any thread.
-class CommitWatcher final : public ProviderWrapper,
-                            public std::enable_shared_from_this<CommitWatcher> {
+class CommitWatcher final : public ProviderWrapper {
  public:
   /// What a finished commit carried (the parts tests ask about).
   struct Commit {
@@ -39,13 +39,16 @@ class CommitWatcher final : public ProviderWrapper,
   void commit(WriteBatch batch, CommitCallback done) override {
     Commit commit{batch.instance_id, false, batch.consumed_messages.size(), {}};
     for (const auto& item : batch.activities) commit.activities.push_back(item.name);
-    ProviderWrapper::commit(std::move(batch),
-                            [self = shared_from_this(), commit = std::move(commit),
-                             done = std::move(done)](Result<void, Error> result) mutable {
-                              commit.ok = result.has_value();
-                              done(std::move(result));
-                              self->record(std::move(commit));
-                            });
+    // Recorded before `done` runs: until then the caller (a runtime, which owns this wrapper
+    // or is outlived by its owner) cannot be gone. No shared_ptr to this is captured: the
+    // target may keep a callback after calling it, and that would keep the target alive.
+    ProviderWrapper::commit(std::move(batch), [this, commit = std::move(commit),
+                                               done = std::move(done)](Result<void, Error> result) {
+      Commit finished = commit;
+      finished.ok = result.has_value();
+      record(std::move(finished));
+      done(std::move(result));
+    });
   }
 
   /// Blocks until `done()` is true or `timeout` passes. `done` runs on the calling thread, now
