@@ -2,7 +2,6 @@
 // Continue-as-new: executions chain, events carry over, the latest version takes over.
 #include <chrono>
 #include <string>
-#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -51,7 +50,10 @@ TEST_SUITE("engine.continue_as_new") {
     Harness h(no_activities(),
               OrchestrationRegistry::builder().register_orchestration("Counter", counter).build());
     h.client().start_orchestration("restarted", "Counter", "0").value();
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(h.wait_until([&] {  // between executions: the first has continued as new
+      auto row = h.store()->read_instance("restarted");
+      return row && row->execution_id >= 2;
+    }));
     h.restart();
     auto status = h.wait("restarted");
     REQUIRE(status.is_completed());
