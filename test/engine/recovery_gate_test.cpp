@@ -128,7 +128,7 @@ TEST_SUITE("engine.recovery_gate") {
   // instances over and over (each of which the closed gate refuses again) until their shard
   // stops.
   TEST_CASE("a runtime stopping while suspects wait at the gate neither spins nor counts them") {
-    constexpr std::size_t kThreads = 4;
+    constexpr std::size_t kThreads = 4;  // pinned: the suspects wait on threads of their own
     auto store = LmdbProvider::open_temporary().value();
     Client client(store);
     // One instance per shard, each counted once by an earlier runtime: four suspects.
