@@ -9,7 +9,6 @@
 #include <doctest/doctest.h>
 
 #include "engine/instance.hpp"
-#include "test/testlib/commit_watcher.hpp"
 #include "test/testlib/counter.hpp"
 #include "test/testlib/faulty_provider.hpp"
 #include "test/testlib/harness.hpp"
