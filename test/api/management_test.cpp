@@ -77,15 +77,14 @@ Harness harness() {
           .build());
 }
 
-/// Waits until the runtime has begun `id` (its first execution has history).
-void wait_started(Client& client, const std::string& id) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
+/// Waits until the runtime of `h` has begun `id` (its first execution has history), as
+/// `client` reads it.
+void wait_started(Harness& h, Client& client, const std::string& id) {
+  const bool started = h.wait_until([&] {
     auto executions = client.list_executions(id);
-    if (executions && !executions->empty()) return;
-    std::this_thread::sleep_for(5ms);
-  }
-  FAIL("instance " << id << " did not start");
+    return executions && !executions->empty();
+  });
+  if (!started) FAIL("instance " << id << " did not start");
 }
 
 std::vector<std::string> ids_of(const InstancePage& page) {
@@ -406,8 +405,8 @@ TEST_SUITE("api.management") {
     auto& client = h.client();
     REQUIRE(client.start_orchestration("waiting", "WaitForGo", ""));
     REQUIRE(client.start_orchestration("bystander", "WaitForGo", ""));
-    wait_started(client, "waiting");
-    wait_started(client, "bystander");
+    wait_started(h, client, "waiting");
+    wait_started(h, client, "bystander");
 
     auto refused = client.delete_instance("waiting");
     REQUIRE_FALSE(refused);
@@ -466,7 +465,7 @@ TEST_SUITE("api.management") {
     auto h = harness();
     auto& client = h.client();
     REQUIRE(client.start_orchestration("parent", "Parent", ""));
-    wait_started(client, "parent/child");
+    wait_started(h, client, "parent/child");
     CHECK(client.get_instance_info("parent/child").value().parent_id == "parent");
     auto refused = client.delete_instance("parent");
     REQUIRE_FALSE(refused);
@@ -483,13 +482,15 @@ TEST_SUITE("api.management") {
     auto& store = *h.store();
     REQUIRE(h.run("p-old", "Echo", "").is_completed());
     REQUIRE(client.start_orchestration("p-running", "WaitForGo", ""));
-    wait_started(client, "p-running");
+    wait_started(h, client, "p-running");
     put_row(store, "p-tree", InstanceState::Failed);
     put_row(store, "p-tree/kid", InstanceState::Completed, "p-tree");
     put_row(store, "p-tree/kid/kid", InstanceState::Completed, "p-tree/kid");
     put_row(store, "p-busy", InstanceState::Completed);
     put_row(store, "p-busy/kid", InstanceState::Running, "p-busy");
     put_row(store, "p-orphan", InstanceState::Completed, "gone");
+    // Row times are whole milliseconds: the wall clock itself must move on, past the rows
+    // above and again before the rows below, and nothing but time makes it.
     std::this_thread::sleep_for(5ms);
     const auto cutoff = std::chrono::system_clock::now();
     std::this_thread::sleep_for(5ms);
@@ -508,7 +509,7 @@ TEST_SUITE("api.management") {
     auto h = harness();
     REQUIRE(h.client().start_orchestration("shared", "WaitForGo", ""));
     Client other(LmdbProvider::open(h.store()->path()).value());
-    wait_started(other, "shared");
+    wait_started(h, other, "shared");
     CHECK(other.get_instance_info("shared").value().status == Kind::Running);
     CHECK(other.read_history_json("shared", 1).value().find("\"kind\":\"EventSubscribed\"") !=
           std::string::npos);
@@ -521,7 +522,7 @@ TEST_SUITE("api.management") {
     auto h = harness();
     REQUIRE(h.run("seen-elsewhere", "Echo", "from the parent").is_completed());
     REQUIRE(h.client().start_orchestration("still-running", "WaitForGo", ""));
-    wait_started(h.client(), "still-running");
+    wait_started(h, h.client(), "still-running");
     CHECK(run_child_reader(h.store()->path()) == 0);
   }
 

@@ -30,7 +30,7 @@ std::vector<HistoryEvent> good() {
 
 }  // namespace
 
-TEST_SUITE("crash") {
+TEST_SUITE("crash.history_check") {
   TEST_CASE("history checker: accepts a well-formed history, names each flaw") {
     CHECK(history_problems(good(), EventKind::OrchestrationCompleted, true).empty());
     CHECK(history_problems({}, EventKind::OrchestrationCompleted, false).size() == 1);

@@ -34,7 +34,7 @@ int run_other(const std::string& store, const char* mode) {
 
 }  // namespace
 
-TEST_SUITE("crash") {
+TEST_SUITE("crash.other_process") {
   TEST_CASE("another process gets Busy for a runtime, and works as a client meanwhile") {
     const testlib::TempDir dir;
     const std::string path = dir.file("store.duro");

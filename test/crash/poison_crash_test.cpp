@@ -100,7 +100,7 @@ void check_bystander_survives(std::uint32_t max_attempts) {
 
 }  // namespace
 
-TEST_SUITE("crash") {
+TEST_SUITE("crash.poison_crash") {
   TEST_CASE("an activity that crashes the process every time is poisoned after max_attempts") {
     const testlib::TempDir dir;
     const std::string path = dir.file("store.duro");

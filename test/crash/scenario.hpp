@@ -77,7 +77,8 @@ inline void record_run(const ActivityContext& ctx) {
 
 // ---- activities ----------------------------------------------------------------------------
 
-/// Keeps an activity in flight long enough for kills to land inside some of them.
+/// Keeps an activity in flight long enough for kills to land inside some of them (a sleep on
+/// purpose: the kills come at random times, so the work must take time).
 inline void busy() { std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
 
 inline std::string step(const std::string& in) { return in + "+"; }

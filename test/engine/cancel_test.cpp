@@ -7,9 +7,13 @@
 
 #include <doctest/doctest.h>
 
+#include "test/testlib/commit_watcher.hpp"
+#include "test/testlib/counter.hpp"
 #include "test/testlib/harness.hpp"
 
 using namespace duroxide;
+using duroxide::testlib::CommitWatcher;
+using duroxide::testlib::Counter;
 using duroxide::testlib::Harness;
 using namespace std::chrono_literals;
 
@@ -30,7 +34,7 @@ TEST_SUITE("engine.cancel") {
   TEST_CASE("a cancelled instance fails as Application/Cancelled with the reason") {
     Harness h(ActivityRegistry::builder().build(), waiting());
     h.client().start_orchestration("c", "Wait", "").value();
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(h.wait_for_events("c", EventKind::EventSubscribed));
     REQUIRE(h.client().cancel_instance("c", "user_request"));
     auto status = h.wait("c");
     REQUIRE(status.is_failed());
@@ -55,7 +59,7 @@ TEST_SUITE("engine.cancel") {
                               .build();
     Harness h(ActivityRegistry::builder().build(), orchestrations);
     h.client().start_orchestration("s", "Stubborn", "").value();
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(h.wait_for_events("s", EventKind::EventSubscribed));
     REQUIRE(h.client().cancel_instance("s", "stop"));
     auto status = h.wait("s");
     REQUIRE(status.is_failed());
@@ -71,7 +75,7 @@ TEST_SUITE("engine.cancel") {
     Harness h(ActivityRegistry::builder().build(), orchestrations);
     REQUIRE(h.run("q", "Quick", "").is_completed());
     CHECK(h.client().cancel_instance("q", "late"));
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(h.flush_messages("q"));  // had the cancel queued anything, it is taken by now
     auto status = h.client().get_orchestration_status("q").value();
     CHECK(status.is_completed());
     CHECK(status.output() == "done");
@@ -79,17 +83,18 @@ TEST_SUITE("engine.cancel") {
   }
 
   TEST_CASE("running activities of a cancelled instance see is_cancelled turn true") {
-    std::atomic<bool> started{false};
-    std::atomic<bool> saw_cancel{false};
+    Counter started;
+    Counter saw_cancel;
     auto activities =
         ActivityRegistry::builder()
             .register_activity("Long",
                                [&](ActivityContext& ctx, std::string) {
-                                 started = true;
+                                 started.add();
+                                 // is_cancelled has no notification: the activity polls it.
                                  for (int i = 0; i < 1000 && !ctx.is_cancelled(); ++i) {
                                    std::this_thread::sleep_for(10ms);
                                  }
-                                 saw_cancel = ctx.is_cancelled();
+                                 if (ctx.is_cancelled()) saw_cancel.add();
                                  return std::string("late result");
                                })
             .build();
@@ -103,16 +108,15 @@ TEST_SUITE("engine.cancel") {
             .build();
     Harness h(activities, orchestrations);
     h.client().start_orchestration("w", "Work", "").value();
-    for (int i = 0; i < 500 && !started; ++i) std::this_thread::sleep_for(10ms);
-    REQUIRE(started);
+    REQUIRE(started.wait_for(1));
     const auto begin = std::chrono::steady_clock::now();
     REQUIRE(h.client().cancel_instance("w", "enough"));
     REQUIRE(h.wait("w").is_failed());
-    for (int i = 0; i < 500 && !saw_cancel; ++i) std::this_thread::sleep_for(10ms);
-    CHECK(saw_cancel);
+    CHECK(saw_cancel.wait_for(1, 5s));
     CHECK(std::chrono::steady_clock::now() - begin < 5s);
-    // The late result is dropped: the instance stays cancelled.
-    std::this_thread::sleep_for(100ms);
+    // The late result is dropped: the instance stays cancelled. Stopping the runtime waits
+    // for the activity to return and for what its result leads to.
+    h.stop();
     CHECK(h.client().get_orchestration_status("w").value().details().kind() == "Cancelled");
   }
 }
@@ -161,12 +165,14 @@ TEST_SUITE("engine.cancel") {
     Client client(store);
     client.start_orchestration("pay", "Pay", "").value();
     client.cancel_instance("pay", "changed my mind").value();
+    auto watcher = std::make_shared<CommitWatcher>(store);
     auto runtime =
-        Runtime::start_with_options(store, activities, orchestrations, testlib::quiet_options());
+        Runtime::start_with_options(watcher, activities, orchestrations, testlib::quiet_options());
     auto status = client.wait_for_orchestration("pay", 10s).value();
     REQUIRE(status.is_failed());
     CHECK(status.details().kind() == "Cancelled");
-    std::this_thread::sleep_for(200ms);
+    runtime->shutdown();  // returns once every activity it started has returned
     CHECK(charged == 0);
+    for (const auto& commit : watcher->commits()) CHECK(commit.activities.empty());  // none queued
   }
 }

@@ -21,6 +21,7 @@
 #include <doctest/doctest.h>
 
 #include "engine/instance.hpp"
+#include "test/testlib/commit_watcher.hpp"
 #include "test/testlib/crashing_provider.hpp"
 #include "test/testlib/faulty_provider.hpp"
 #include "test/testlib/harness.hpp"
@@ -385,18 +386,15 @@ RunOutcome run_scenario(std::size_t threads, std::uint64_t crash_at, CrashingPro
   return run;
 }
 
-void wait_for_no_live_instances() {
-  for (int i = 0; i < 200 && engine::Instance::live_count() != 0; ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
-  CHECK(engine::Instance::live_count() == 0);
-}
+// A runtime frees its instances before its destructor returns: none may outlive it.
+void check_no_live_instances() { CHECK(engine::Instance::live_count() == 0); }
 
 }  // namespace
 
 TEST_SUITE("engine.crash_points") {
   TEST_CASE("a crash at every commit, lost or landed, finishes as an uninterrupted run") {
-    for (std::size_t threads : {1, 4}) {
+    {
+      const std::size_t threads = testlib::test_threads();  // the matrix runs 1 and 4
       CAPTURE(threads);
       const RunOutcome baseline = run_scenario(threads, 0, CrashingProvider::Mode::Lost);
       INFO("uninterrupted run: " << baseline.problems.size() << " problems");
@@ -441,7 +439,7 @@ TEST_SUITE("engine.crash_points") {
                       << executions << " executions)"
                       << (failed.empty() ? std::string() : "; failing:" + failed));
     }
-    wait_for_no_live_instances();
+    check_no_live_instances();
   }
 
   // Found by the sweep above: a runtime whose commits fail (as the crashed one's do) re-fetches
@@ -469,14 +467,14 @@ TEST_SUITE("engine.crash_points") {
     auto options = scenario_options(1, true);
     Client client(store);
     {
-      auto lacking = Runtime::start_with_options(store, ActivityRegistry::builder().build(),
+      auto watcher = std::make_shared<testlib::CommitWatcher>(store);
+      auto lacking = Runtime::start_with_options(watcher, ActivityRegistry::builder().build(),
                                                  orchestrations, options);
       client.start_orchestration("one", "One", "x").value();
-      for (int i = 0; i < 500; ++i) {
+      watcher->wait_until([&] {
         const auto history = client.read_history("one", 1);
-        if (history && history->size() >= 2) break;  // the activity is scheduled
-        std::this_thread::sleep_for(10ms);
-      }
+        return history && history->size() >= 2;  // the activity is scheduled
+      });
       lacking->shutdown();
     }
     REQUIRE(client.read_history("one", 1).value().size() >= 2);

@@ -4,10 +4,10 @@
 #include <atomic>
 #include <chrono>
 #include <string>
-#include <thread>
 
 #include <doctest/doctest.h>
 
+#include "test/testlib/commit_watcher.hpp"
 #include "test/testlib/harness.hpp"
 #include "test/testlib/temp_dir.hpp"
 
@@ -61,15 +61,17 @@ TEST_SUITE("engine.full_store") {
       small.map_size = kFullMap;
       small.max_map_size = kFullMap;
       auto store = LmdbProvider::open(path, small).value();
+      auto watcher = std::make_shared<testlib::CommitWatcher>(store);
       auto runtime =
-          Runtime::start_with_options(store, blobs(runs), filler(), testlib::quiet_options(2));
+          Runtime::start_with_options(watcher, blobs(runs), filler(), testlib::quiet_options());
       Client client(store);
       for (int i = 0; i < kInstances; ++i) {
         client.start_orchestration("fill-" + std::to_string(i), "Fill", std::to_string(i % 10))
             .value();
       }
-      // All of them need about 4.5 MiB of history: far more than the map can hold.
-      std::this_thread::sleep_for(1500ms);
+      // All of them need about 4.5 MiB of history: far more than the map can hold, so steps
+      // begin to fail once it is full.
+      REQUIRE(watcher->wait_for_commit([](const auto& commit) { return !commit.ok; }));
       runtime->shutdown();
       int running = 0;
       for (int i = 0; i < kInstances; ++i) {
@@ -89,7 +91,7 @@ TEST_SUITE("engine.full_store") {
     LmdbOptions large;  // the default: grows as needed
     auto store = LmdbProvider::open(path, large).value();
     auto runtime =
-        Runtime::start_with_options(store, blobs(runs), filler(), testlib::quiet_options(2));
+        Runtime::start_with_options(store, blobs(runs), filler(), testlib::quiet_options());
     Client client(store);
     for (int i = 0; i < kInstances; ++i) {
       const std::string id = "fill-" + std::to_string(i);

@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: MIT
 // Poison and unregistered activities: no instance stays Running forever.
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
 
 #include <doctest/doctest.h>
 
+#include "test/testlib/counter.hpp"
 #include "test/testlib/harness.hpp"
 
 using namespace duroxide;
+using duroxide::testlib::Counter;
 using duroxide::testlib::Harness;
 using namespace std::chrono_literals;
 
 namespace {
 
-std::atomic<int> started{0};
+Counter started;
 
 OrchestrationRegistry calling(std::string activity) {
   return OrchestrationRegistry::builder()
@@ -31,12 +31,13 @@ OrchestrationRegistry calling(std::string activity) {
 
 TEST_SUITE("engine.poison") {
   TEST_CASE("an activity whose deliveries never finish poisons its instance, across restarts") {
-    started = 0;
+    started.reset();
     // Runs until the runtime stops it: each runtime's stop is like a crash during the activity.
+    // is_cancelled has no notification: the activity polls it.
     auto activities = ActivityRegistry::builder()
                           .register_activity("Hang",
                                              [](ActivityContext& ctx, std::string) {
-                                               ++started;
+                                               started.add();
                                                while (!ctx.is_cancelled()) {
                                                  std::this_thread::sleep_for(5ms);
                                                }
@@ -48,8 +49,8 @@ TEST_SUITE("engine.poison") {
     Harness h(activities, calling("Hang"), options);
     h.client().start_orchestration("p", "Call", "").value();
     for (int round = 1; round <= 2; ++round) {
-      for (int i = 0; i < 300 && started < round; ++i) std::this_thread::sleep_for(10ms);
-      REQUIRE(started == round);
+      REQUIRE(started.wait_for(round));
+      REQUIRE(started.value() == round);
       h.stop(0ms);  // the activity is stopped without a result, as by a crash
       h.start();
     }
@@ -58,7 +59,7 @@ TEST_SUITE("engine.poison") {
     CHECK(status.details().category() == ErrorCategory::Poison);
     CHECK(status.details().kind() == "Poison");
     CHECK(status.details().message().find("'Hang'") != std::string::npos);
-    CHECK(started == 2);
+    CHECK(started.value() == 2);
   }
 
   TEST_CASE("restarts whose messages complete a step do not add up to poison") {
@@ -84,15 +85,7 @@ TEST_SUITE("engine.poison") {
       h.client().raise_event("c", "next", std::to_string(round)).value();
       h.start();
       // The event is taken once the instance has recorded it.
-      for (int i = 0; i < 500; ++i) {
-        const auto history = h.client().read_history("c", 1);  // NotFound until it starts
-        const auto raised =
-            !history ? 0 : std::count_if(history->begin(), history->end(), [](const auto& e) {
-              return e.kind == EventKind::EventRaised;
-            });
-        if (raised == round + 1) break;
-        std::this_thread::sleep_for(10ms);
-      }
+      h.wait_for_events("c", EventKind::EventRaised, static_cast<std::size_t>(round) + 1);
       if (round < 4) h.stop();
     }
     auto status = h.wait("c");
@@ -118,10 +111,13 @@ TEST_SUITE("engine.poison") {
   TEST_CASE("an activity registered by a restart during the back-off runs after all") {
     RuntimeOptions options = testlib::quiet_options();
     options.unregistered_retries = 50;
+    Counter missed;
+    RuntimeOptions old_options = options;
+    testlib::count_log_lines(old_options, "activity 'Late' is not registered", missed);
     auto registry = calling("Late");
-    Harness h(ActivityRegistry::builder().build(), registry, options);
+    Harness h(ActivityRegistry::builder().build(), registry, old_options);
     h.client().start_orchestration("late", "Call", "").value();
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(missed.wait_for(2));  // in the back-off after a couple of tries
     h.stop();
     auto upgraded = Runtime::start_with_options(
         h.store(),

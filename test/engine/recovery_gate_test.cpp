@@ -5,12 +5,13 @@
 #include <thread>
 #include <vector>
 
+#include <doctest/doctest.h>
 #include <boost/fiber/fiber.hpp>
 #include <boost/fiber/operations.hpp>
-#include <doctest/doctest.h>
 
 #include "engine/recovery_gate.hpp"
 #include "engine/shard.hpp"
+#include "test/testlib/counter.hpp"
 #include "test/testlib/harness.hpp"
 #include "test/testlib/process_cpu.hpp"
 
@@ -127,7 +128,7 @@ TEST_SUITE("engine.recovery_gate") {
   // instances over and over (each of which the closed gate refuses again) until their shard
   // stops.
   TEST_CASE("a runtime stopping while suspects wait at the gate neither spins nor counts them") {
-    constexpr std::size_t kThreads = 4;
+    constexpr std::size_t kThreads = 4;  // pinned: the suspects wait on threads of their own
     auto store = LmdbProvider::open_temporary().value();
     Client client(store);
     // One instance per shard, each counted once by an earlier runtime: four suspects.
@@ -148,16 +149,23 @@ TEST_SUITE("engine.recovery_gate") {
       store->commit_sync(std::move(batch)).value();
       ids.push_back(std::move(id));
     }
-    auto orchestrations = OrchestrationRegistry::builder()
-                              .register_orchestration("Slow",
-                                                      [](OrchestrationContext& ctx, std::string) {
-                                                        std::this_thread::sleep_for(600ms);
-                                                        return ctx.schedule_wait("go").into_event();
-                                                      })
-                              .build();
+    testlib::Counter entered;
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("Slow",
+                                    [&entered](OrchestrationContext& ctx, std::string) {
+                                      entered.add();
+                                      // A slow turn on purpose: it holds the gate (and its
+                                      // thread) while the other suspects wait.
+                                      std::this_thread::sleep_for(600ms);
+                                      return ctx.schedule_wait("go").into_event();
+                                    })
+            .build();
     auto runtime = Runtime::start_with_options(store, ActivityRegistry::builder().build(),
                                                orchestrations, testlib::quiet_options(kThreads));
-    std::this_thread::sleep_for(200ms);  // one suspect runs its turn, three wait
+    // One suspect runs its turn; the three others, dispatched with it to their own threads,
+    // reach the gate during its 600 ms and wait there.
+    REQUIRE(entered.wait_for(1));
     const double cpu_before = process_cpu_seconds();
     runtime->shutdown();  // waits for the running turn's 600 ms
     const double cpu = process_cpu_seconds() - cpu_before;

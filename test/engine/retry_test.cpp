@@ -7,28 +7,31 @@
 
 #include <doctest/doctest.h>
 
+#include "test/testlib/counter.hpp"
 #include "test/testlib/harness.hpp"
 
 using namespace duroxide;
+using duroxide::testlib::Counter;
 using duroxide::testlib::Harness;
 using namespace std::chrono_literals;
 
 namespace {
 
-std::atomic<int> calls{0};
+Counter calls;
 
 // Fails until it has been called `input` times in all.
 ActivityRegistry flaky() {
   return ActivityRegistry::builder()
       .register_activity("Flaky",
                          [](ActivityContext&, std::string input) -> Result<std::string> {
-                           const int call = ++calls;
+                           const int call = calls.add();
                            if (call < std::stoi(input)) return Err("flake " + std::to_string(call));
                            return "ok after " + std::to_string(call);
                          })
       .register_activity("Slow",
                          [](ActivityContext& ctx, std::string) {
-                           ++calls;
+                           calls.add();
+                           // is_cancelled has no notification: the activity polls it.
                            for (int i = 0; i < 500 && !ctx.is_cancelled(); ++i) {
                              std::this_thread::sleep_for(10ms);
                            }
@@ -71,7 +74,7 @@ TEST_SUITE("engine.retry") {
   }
 
   TEST_CASE("failed attempts are retried after durable timers until one succeeds") {
-    calls = 0;
+    calls.reset();
     Harness h(flaky(), retrying(RetryPolicy(5).with_backoff(Backoff::fixed(20ms))));
     auto status = h.run("r", "Retry", "3");
     REQUIRE(status.is_completed());
@@ -83,16 +86,16 @@ TEST_SUITE("engine.retry") {
   }
 
   TEST_CASE("after the last attempt the last error is returned") {
-    calls = 0;
+    calls.reset();
     Harness h(flaky(), retrying(RetryPolicy(3).with_backoff(Backoff::none())));
     auto status = h.run("r", "Retry", "100");
     REQUIRE(status.is_completed());
     CHECK(status.output() == "error: flake 3");
-    CHECK(calls == 3);
+    CHECK(calls.value() == 3);
   }
 
   TEST_CASE("a timed-out attempt fails with 'timeout', is not retried, and is cancelled") {
-    calls = 0;
+    calls.reset();
     Harness h(flaky(), retrying(RetryPolicy(4).with_timeout(100ms), "Slow"));
     auto status = h.run("r", "Retry", "");
     REQUIRE(status.is_completed());
@@ -101,27 +104,28 @@ TEST_SUITE("engine.retry") {
     auto history = h.store()->read_history("r", 1).value();
     CHECK(count(history, EventKind::ActivityScheduled) == 1);
     CHECK(count(history, EventKind::CancelRequested) == 1);
-    // The running attempt was told to stop, and its late result was dropped.
-    std::this_thread::sleep_for(300ms);
-    CHECK(calls == 1);
+    // The running attempt was told to stop, and its late result was dropped. Stopping the
+    // runtime waits for the attempt to return and for what its result leads to.
+    h.stop();
+    CHECK(calls.value() == 1);
     history = h.store()->read_history("r", 1).value();
     CHECK(count(history, EventKind::ActivityCompleted) == 0);
   }
 
   TEST_CASE("a back-off wait survives a restart and the retries go on") {
-    calls = 0;
+    calls.reset();
     Harness h(flaky(), retrying(RetryPolicy(4).with_backoff(Backoff::fixed(400ms))));
     h.client().start_orchestration("r", "Retry", "3").value();
-    for (int i = 0; i < 200 && calls < 1; ++i) std::this_thread::sleep_for(10ms);
+    REQUIRE(calls.wait_for(1));
     h.restart();  // during the first back-off
     auto status = h.wait("r");
     REQUIRE(status.is_completed());
     CHECK(status.output() == "ok after 3");
-    CHECK(calls == 3);
+    CHECK(calls.value() == 3);
   }
 
   TEST_CASE("retried activities in a join all advance, and replay gives the same result") {
-    calls = 0;
+    calls.reset();
     auto registry =
         OrchestrationRegistry::builder()
             .register_orchestration(
@@ -151,11 +155,13 @@ TEST_SUITE("engine.retry") {
         ActivityRegistry::builder()
             .register_activity("SlowFail",
                                [](ActivityContext&, std::string) -> Result<std::string> {
+                                 // Slow on purpose: it must end after the 50 ms timer fires.
                                  std::this_thread::sleep_for(150ms);
                                  return Err("no");
                                })
             .register_activity("Sleep",
                                [](ActivityContext&, std::string) {
+                                 // Slow on purpose: it must end after the other two.
                                  std::this_thread::sleep_for(400ms);
                                  return std::string("slept");
                                })
@@ -196,6 +202,8 @@ TEST_SUITE("engine.retry") {
                                              [](ActivityContext& ctx, std::string) {
                                                ++runs;
                                                if (ctx.attempt() > 1) ++later_attempts;
+                                               // Slow on purpose: three runs in a row
+                                               // outlast the 1 s lease of those waiting.
                                                std::this_thread::sleep_for(700ms);
                                                return std::string("done");
                                              })

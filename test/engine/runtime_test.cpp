@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The runtime end to end on a temporary store, at 1 and 4 orchestration threads.
+// The runtime end to end on a temporary store.
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -9,11 +9,14 @@
 #include <doctest/doctest.h>
 
 #include "engine/instance.hpp"
+#include "test/testlib/counter.hpp"
 #include "test/testlib/faulty_provider.hpp"
 #include "test/testlib/harness.hpp"
 #include "test/testlib/process_cpu.hpp"
 
 using namespace duroxide;
+using duroxide::testlib::count_log_lines;
+using duroxide::testlib::Counter;
 using duroxide::testlib::Harness;
 using duroxide::testlib::process_cpu_seconds;
 using duroxide::testlib::quiet_options;
@@ -44,37 +47,28 @@ std::string chain(OrchestrationContext& ctx, std::string input) {
   return text;
 }
 
-
-void wait_for_no_live_instances() {
-  for (int i = 0; i < 200 && engine::Instance::live_count() != 0; ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
-  CHECK(engine::Instance::live_count() == 0);
-}
+// A runtime frees its instances before its destructor returns: none may outlive it.
+void check_no_live_instances() { CHECK(engine::Instance::live_count() == 0); }
 
 }  // namespace
 
 TEST_SUITE("engine.runtime") {
-  TEST_CASE("chained activities complete at 1 and 4 threads, leaving no fibers behind") {
-    for (std::size_t threads : {1, 4}) {
-      CAPTURE(threads);
-      {
-        Harness h(echo_activities(),
-                  OrchestrationRegistry::builder().register_orchestration("Chain", chain).build(),
-                  quiet_options(threads));
-        std::vector<std::string> ids;
-        for (int i = 0; i < 20; ++i) {
-          ids.push_back("chain-" + std::to_string(i));
-          h.client().start_orchestration(ids.back(), "Chain", "5").value();
-        }
-        for (auto& id : ids) {
-          auto status = h.wait(id);
-          REQUIRE(status.is_completed());
-          CHECK(status.output() == "01234");
-        }
+  TEST_CASE("chained activities complete, leaving no fibers behind") {
+    {
+      Harness h(echo_activities(),
+                OrchestrationRegistry::builder().register_orchestration("Chain", chain).build());
+      std::vector<std::string> ids;
+      for (int i = 0; i < 20; ++i) {
+        ids.push_back("chain-" + std::to_string(i));
+        h.client().start_orchestration(ids.back(), "Chain", "5").value();
       }
-      wait_for_no_live_instances();
+      for (auto& id : ids) {
+        auto status = h.wait(id);
+        REQUIRE(status.is_completed());
+        CHECK(status.output() == "01234");
+      }
     }
+    check_no_live_instances();
   }
 
   TEST_CASE("evicted instances replay and give the same results as parked ones") {
@@ -87,6 +81,7 @@ TEST_SUITE("engine.runtime") {
                                       return chain(ctx, in);
                                     })
             .build();
+    // Thread counts are pinned: the test compares runs at 1 and 4 threads with each other.
     auto run_all = [&](std::size_t parked, std::size_t threads) {
       invocations = 0;
       auto options = quiet_options(threads);
@@ -106,7 +101,7 @@ TEST_SUITE("engine.runtime") {
     CHECK(evicted == parked);
     auto evicted4 = run_all(4, 4);
     CHECK(evicted4 == parked);
-    wait_for_no_live_instances();
+    check_no_live_instances();
   }
 
   TEST_CASE("activity failures and exceptions reach the orchestration as errors") {
@@ -197,7 +192,7 @@ TEST_SUITE("engine.runtime") {
     Harness h(echo_activities(), orchestrations);
     h.client().start_orchestration("ev", "Two", "").value();
     h.client().raise_event("ev", "Go", "early").value();  // before the first wait exists
-    std::this_thread::sleep_for(400ms);                   // both waits scheduled by now
+    REQUIRE(h.wait_for_events("ev", EventKind::EventSubscribed, 2));  // both waits scheduled
     CHECK(h.client().get_orchestration_status("ev").value().is_running());
     h.client().raise_event("ev", "Go", "late").value();
     auto status = h.wait("ev");
@@ -217,7 +212,7 @@ TEST_SUITE("engine.runtime") {
             .build();
     Harness h(echo_activities(), orchestrations);
     h.client().start_orchestration("nap", "Nap", "").value();
-    std::this_thread::sleep_for(150ms);  // the activity is done, the timer pending
+    REQUIRE(h.wait_for_events("nap", EventKind::TimerCreated));  // the activity is done
     h.stop();
     CHECK(h.client().get_orchestration_status("nap").value().is_running());
     h.start();
@@ -244,7 +239,8 @@ TEST_SUITE("engine.runtime") {
             .register_orchestration("Drift",
                                     [&changed](OrchestrationContext& ctx, std::string) {
                                       const char* name = changed ? "Other" : "Echo";
-                                      ctx.schedule_activity(name, "x").into_activity();
+                                      // The call is what replay compares, not its output.
+                                      (void)ctx.schedule_activity(name, "x").into_activity();
                                       ctx.schedule_wait("Next").into_event();
                                       return std::string("done");
                                     })
@@ -252,7 +248,7 @@ TEST_SUITE("engine.runtime") {
     auto options = quiet_options();
     Harness h(echo_activities(), orchestrations, options);
     h.client().start_orchestration("drift", "Drift", "").value();
-    std::this_thread::sleep_for(200ms);
+    REQUIRE(h.wait_for_events("drift", EventKind::EventSubscribed));
     h.stop();  // the parked fiber is gone: the next event replays
     auto before = h.store()->read_history("drift", 1).value();
     changed = true;
@@ -282,13 +278,16 @@ TEST_SUITE("engine.runtime") {
                                       return std::string("done");
                                     })
             .build();
+    // Four threads on purpose: every one of them must sleep, whatever the matrix runs.
     Harness h(echo_activities(), orchestrations, quiet_options(4));
     for (int i = 0; i < 10; ++i) {
       h.client().start_orchestration("idle-" + std::to_string(i), "Idle", "").value();
     }
-    std::this_thread::sleep_for(300ms);  // all parked on their waits
+    for (int i = 0; i < 10; ++i) {  // all parked on their waits
+      REQUIRE(h.wait_for_events("idle-" + std::to_string(i), EventKind::EventSubscribed));
+    }
     const double before = process_cpu_seconds();
-    std::this_thread::sleep_for(2s);
+    std::this_thread::sleep_for(2s);  // real idle time is what is measured
     const double used = process_cpu_seconds() - before;
     MESSAGE("CPU used while idle for 2 s: " << used << " s");
     CHECK(used < 0.1);  // a spinning scheduler would use ~4 s here (2 cores)
@@ -300,12 +299,13 @@ TEST_SUITE("engine.runtime") {
 TEST_SUITE("engine.runtime") {
   TEST_CASE("shutdown with a grace period asks running activities to stop") {
     std::atomic<bool> saw_cancel{false};
-    std::atomic<int> runs{0};
+    Counter runs;
     auto activities =
         ActivityRegistry::builder()
             .register_activity("Patient",
                                [&](ActivityContext& ctx, std::string) -> Result<std::string> {
-                                 if (++runs > 1) return std::string("second run");
+                                 if (runs.add() > 1) return std::string("second run");
+                                 // is_cancelled has no notification: the activity polls it.
                                  for (int i = 0; i < 1000 && !ctx.is_cancelled(); ++i) {
                                    std::this_thread::sleep_for(10ms);
                                  }
@@ -324,8 +324,8 @@ TEST_SUITE("engine.runtime") {
     auto store = LmdbProvider::open_temporary().value();
     auto runtime = Runtime::start_with_options(store, activities, orchestrations, quiet_options());
     Client(store).start_orchestration("long", "Long", "").value();
-    for (int i = 0; i < 500 && runs == 0; ++i) std::this_thread::sleep_for(10ms);
-    REQUIRE(runs == 1);
+    REQUIRE(runs.wait_for(1));
+    REQUIRE(runs.value() == 1);
     const auto begin = std::chrono::steady_clock::now();
     runtime->shutdown(100ms);
     CHECK(std::chrono::steady_clock::now() - begin < 3s);
@@ -335,11 +335,11 @@ TEST_SUITE("engine.runtime") {
     auto status = Client(store).wait_for_orchestration("long", 10s).value();
     REQUIRE(status.is_completed());
     CHECK(status.output() == "second run");
-    CHECK(runs == 2);
+    CHECK(runs.value() == 2);
   }
 }
 
-TEST_SUITE("engine.faults") {
+TEST_SUITE("engine.runtime") {
   TEST_CASE(
       "a failed step commit is retried from the store, even if the code swallows the unwind") {
     auto orchestrations =
@@ -392,9 +392,9 @@ TEST_SUITE("engine.faults") {
             .build();
     Harness h(echo_activities(), orchestrations);
     h.client().start_orchestration("forever", "Forever", "").value();
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(h.wait_for_events("forever", EventKind::EventSubscribed));
     const double before = process_cpu_seconds();
-    std::this_thread::sleep_for(1s);
+    std::this_thread::sleep_for(1s);  // real idle time is what is measured
     CHECK(process_cpu_seconds() - before < 0.1);
     h.client().raise_event("forever", "Go", "").value();
     CHECK(h.wait("forever").output() == "1");
@@ -418,9 +418,7 @@ TEST_SUITE("engine.runtime") {
     auto& client = h.client();
     client.start_orchestration("steps", "Steps", "").value();
     auto status = [&] { return client.get_orchestration_status("steps").value(); };
-    for (int i = 0; i < 200 && status().custom_status() != "waiting for approval"; ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
+    h.wait_until([&] { return status().custom_status() == "waiting for approval"; });
     CHECK(status().custom_status() == "waiting for approval");
     h.restart();  // the next step replays: the status must survive it unchanged
     CHECK(status().custom_status() == "waiting for approval");
@@ -441,11 +439,14 @@ TEST_SUITE("engine.runtime") {
                                     })
             .build();
     auto store = LmdbProvider::open_temporary().value();
+    Counter attempts;
+    auto old_options = quiet_options();
+    count_log_lines(old_options, "'Late' is not registered", attempts);
     auto old_code = Runtime::start_with_options(
-        store, echo_activities(), OrchestrationRegistry::builder().build(), quiet_options());
+        store, echo_activities(), OrchestrationRegistry::builder().build(), old_options);
     Client client(store);
     client.start_orchestration("late", "Late", "").value();
-    std::this_thread::sleep_for(250ms);  // a couple of failed attempts
+    REQUIRE(attempts.wait_for(2));  // a couple of failed attempts
     CHECK(client.get_orchestration_status("late").value().is_running());
     old_code->shutdown();
     auto new_code = Runtime::start_with_options(store, echo_activities(), late, quiet_options());

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <string>
-#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -43,9 +42,7 @@ OrchestrationRegistry::Builder children() {
 
 // Children and detached instances appear once their parent's step is committed.
 void wait_until_exists(Harness& h, const std::string& id) {
-  for (int i = 0; i < 500 && !h.store()->read_instance(id).has_value(); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  h.wait_until([&] { return h.store()->read_instance(id).has_value(); });
   REQUIRE(h.store()->read_instance(id).has_value());
 }
 
@@ -178,7 +175,7 @@ TEST_SUITE("engine.sub_orchestration") {
     CHECK(child.details().display_message() == "canceled: parent canceled");
     // Cancelling a finished instance changes nothing.
     REQUIRE(h.client().cancel_instance("p", "again"));
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(h.flush_messages("p"));  // had the cancel queued anything, it is taken by now
     CHECK(h.client().get_orchestration_status("p").value().details().display_message() ==
           "canceled: user_request");
   }
@@ -315,8 +312,7 @@ TEST_SUITE("engine.sub_orchestration") {
                         .build();
     Harness h(activities(), registry);
     h.client().start_orchestration("hot", "WaitingChild", "").value();
-    wait_until_exists(h, "hot");
-    std::this_thread::sleep_for(100ms);  // parked on its wait
+    REQUIRE(h.wait_for_events("hot", EventKind::EventSubscribed));  // parked on its wait
     CHECK(h.run("p1", "Parent", "hot").output() ==
           "refused: sub-orchestration id 'hot' is already in use");
     CHECK(h.run("self", "Parent", "self").output() ==
@@ -343,7 +339,7 @@ TEST_SUITE("engine.sub_orchestration") {
     auto status = h.wait("p3");
     REQUIRE(status.is_failed());
     CHECK(status.details().display_message() == "canceled: user");
-    std::this_thread::sleep_for(200ms);
+    h.stop();  // whatever the failing step started is durable once the runtime is gone
     CHECK(h.store()->read_instance("c3").error().code == ErrorCode::NotFound);
   }
 }

@@ -2,7 +2,6 @@
 // Versioning: latest for new instances, pinned starts, versions kept across restarts.
 #include <chrono>
 #include <string>
-#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -31,12 +30,11 @@ OrchestrationRegistry versions(std::initializer_list<std::string> list) {
 }
 
 void wait_until_running(Harness& h, const std::string& id) {
-  for (int i = 0; i < 300; ++i) {
+  const bool started = h.wait_until([&] {
     auto history = h.store()->read_history(id, 1);
-    if (history && !history->empty()) return;
-    std::this_thread::sleep_for(10ms);
-  }
-  FAIL("instance never started");
+    return history && !history->empty();
+  });
+  if (!started) FAIL("instance never started");
 }
 
 }  // namespace

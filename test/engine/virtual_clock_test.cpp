@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <string>
-#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -73,7 +72,7 @@ TEST_SUITE("engine.virtual_clock") {
     Harness h(ActivityRegistry::builder().build(), registry, with_clock(clock));
     const auto began = std::chrono::steady_clock::now();
     h.client().start_orchestration("s", "Sleep", "").value();
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(h.wait_for_events("s", EventKind::TimerCreated));
     CHECK(h.client().get_orchestration_status("s").value().is_running());
     clock->advance(1h);
     auto status = h.wait("s", 10s);

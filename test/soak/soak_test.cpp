@@ -270,7 +270,7 @@ class LiveMonitor {
       : thread_([this] {
           while (!done_) {
             peak_ = std::max(peak_.load(), engine::Instance::live_count());
-            std::this_thread::sleep_for(1ms);
+            std::this_thread::sleep_for(1ms);  // a sampling period, not a wait for a state
           }
         }) {}
   ~LiveMonitor() {
@@ -297,7 +297,8 @@ double run_batch(const Client& client, Batch& batch, Failures& failures) {
 }
 
 // Waits until no instance is in memory any more (every fiber has ended); returns how many
-// are left after 10 s. Once every instance has completed, none has a reason to exist.
+// are left after 10 s. Once every instance has completed, none has a reason to exist. The
+// count is polled: the runtime keeps running and nothing signals an instance's end.
 std::size_t wait_until_idle() {
   const auto deadline = Clock::now() + 10s;
   while (engine::Instance::live_count() != 0 && Clock::now() < deadline) {
@@ -315,7 +316,7 @@ struct Reading {
 Reading measure() {
   Reading reading;
   reading.live = wait_until_idle();
-  std::this_thread::sleep_for(kSettle);
+  std::this_thread::sleep_for(kSettle);  // memory readings want a quiet process, not a state
   reading.rss_anon_kib = status_kib("RssAnon");
   reading.small_heap_kib = small_heap_kib();
   return reading;

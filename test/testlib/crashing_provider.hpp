@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// CrashingProvider: a Provider wrapper that simulates a process crash at the k-th commit.
+// CrashingProvider: a ProviderWrapper that simulates a process crash at the k-th commit.
 #pragma once
 
 #include <chrono>
@@ -11,6 +11,8 @@
 #include <utility>
 
 #include <duroxide/provider.hpp>
+
+#include "provider_wrapper.hpp"
 
 namespace duroxide::testlib {
 
@@ -34,13 +36,13 @@ namespace duroxide::testlib {
 /// they come from its writer thread and in submission order, as Provider::commit promises.
 ///
 /// Thread safety: all methods may be called from any thread.
-class CrashingProvider final : public Provider {
+class CrashingProvider final : public ProviderWrapper {
  public:
   enum class Mode { Lost, Landed };
 
   /// `crash_at`: the number (from 1) of the non-empty commit at which to crash; 0: never.
   CrashingProvider(std::shared_ptr<Provider> target, std::uint64_t crash_at, Mode mode)
-      : target_(std::move(target)), crash_at_(crash_at), mode_(mode) {}
+      : ProviderWrapper(std::move(target)), crash_at_(crash_at), mode_(mode) {}
 
   /// Returns: how many non-empty commits were asked for, including failed ones.
   std::uint64_t commits() const {
@@ -60,7 +62,7 @@ class CrashingProvider final : public Provider {
 
   void commit(WriteBatch batch, CommitCallback done) override {
     if (batch.empty()) {
-      target_->commit(std::move(batch), std::move(done));
+      target().commit(std::move(batch), std::move(done));
       return;
     }
     // Numbering and submission happen under one lock, so the target receives the batches in
@@ -68,63 +70,24 @@ class CrashingProvider final : public Provider {
     std::lock_guard lock(mutex_);
     const std::uint64_t number = ++commits_;
     if (crash_at_ == 0 || number < crash_at_) {
-      target_->commit(std::move(batch), std::move(done));
+      target().commit(std::move(batch), std::move(done));
       return;
     }
     if (number == crash_at_) {
       crashed_ = true;
       crashed_cv_.notify_all();
       if (mode_ == Mode::Landed) {
-        target_->commit(std::move(batch), [done = std::move(done), number](Result<void, Error>) {
+        target().commit(std::move(batch), [done = std::move(done), number](Result<void, Error>) {
           done(injected(number, "it landed, but the process died before it knew"));
         });
         return;
       }
     }
     const char* what = number == crash_at_ ? "it was lost" : "the process is gone";
-    target_->commit(WriteBatch{}, [done = std::move(done), number, what](Result<void, Error>) {
+    target().commit(WriteBatch{}, [done = std::move(done), number, what](Result<void, Error>) {
       done(injected(number, what));
     });
   }
-
-  Result<InstanceRecord, Error> read_instance(const std::string& id) override {
-    return target_->read_instance(id);
-  }
-  Result<std::vector<HistoryEvent>, Error> read_history(const std::string& id,
-                                                        std::uint64_t execution) override {
-    return target_->read_history(id, execution);
-  }
-  Result<std::vector<InstanceRecord>, Error> list_instances(const InstanceQuery& query) override {
-    return target_->list_instances(query);
-  }
-  Result<std::vector<std::uint64_t>, Error> list_executions(const std::string& id) override {
-    return target_->list_executions(id);
-  }
-  Result<std::vector<QueuedMessage>, Error> fetch_messages(TimestampMs now,
-                                                           std::size_t max) override {
-    return target_->fetch_messages(now, max);
-  }
-  void release_messages(const std::vector<QueueKey>& keys) override {
-    target_->release_messages(keys);
-  }
-  std::optional<TimestampMs> next_message_due() override { return target_->next_message_due(); }
-  Result<std::vector<QueuedActivity>, Error> fetch_activities(
-      TimestampMs now, std::size_t max, std::chrono::milliseconds lease) override {
-    return target_->fetch_activities(now, max, lease);
-  }
-  void release_activities(const std::vector<QueueKey>& keys) override {
-    target_->release_activities(keys);
-  }
-  void return_activities(const std::vector<QueueKey>& keys) override {
-    target_->return_activities(keys);
-  }
-  Result<std::uint64_t, Error> next_queue_seq() override { return target_->next_queue_seq(); }
-  Result<void, Error> claim_dispatch() override { return target_->claim_dispatch(); }
-  void release_dispatch() override { target_->release_dispatch(); }
-  std::uint64_t subscribe(ChangeListener listener) override {
-    return target_->subscribe(std::move(listener));
-  }
-  void unsubscribe(std::uint64_t token) override { target_->unsubscribe(token); }
 
  private:
   static Result<void, Error> injected(std::uint64_t number, const char* what) {
@@ -132,7 +95,6 @@ class CrashingProvider final : public Provider {
                      "injected crash: commit " + std::to_string(number) + " failed, " + what});
   }
 
-  std::shared_ptr<Provider> target_;
   const std::uint64_t crash_at_;
   const Mode mode_;
   mutable std::mutex mutex_;
