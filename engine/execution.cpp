@@ -589,7 +589,8 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
     if (message.execution_id != 0 && message.execution_id != identity_.execution_id) continue;
     if (message.kind == MessageKind::CancelRequested) {
       // Ends the execution at this wait; the failure is committed with the message.
-      if (!stop_) stop_.emplace(ErrorCategory::Application, ErrorKind::Cancelled, std::move(message.data));
+      if (!stop_)
+        stop_.emplace(ErrorCategory::Application, ErrorKind::Cancelled, std::move(message.data));
       continue;
     }
     if (message.kind == MessageKind::ActivityAbandoned) {

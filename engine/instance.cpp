@@ -426,9 +426,10 @@ const OrchestrationFn* Instance::resolve_function() {
     failed_ = true;
     unwind();
   }
-  finish_failed(ErrorDetails(ErrorCategory::Configuration,
-                             named ? ErrorKind::MissingVersion : ErrorKind::UnregisteredOrchestration,
-                             what + " is not registered"));
+  finish_failed(
+      ErrorDetails(ErrorCategory::Configuration,
+                   named ? ErrorKind::MissingVersion : ErrorKind::UnregisteredOrchestration,
+                   what + " is not registered"));
   return nullptr;
 }
 

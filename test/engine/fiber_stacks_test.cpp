@@ -46,7 +46,8 @@ std::size_t resident_pages(const StackRange& stack) {
 __attribute__((noinline)) std::uint64_t touch_stack(std::size_t bytes) {
   std::vector<char> unused;  // keeps the frame from being a leaf the compiler could shrink
   volatile char buffer[48 * 1024];
-  for (std::size_t i = 0; i < bytes && i < sizeof buffer; i += 512) buffer[i] = static_cast<char>(i);
+  for (std::size_t i = 0; i < bytes && i < sizeof buffer; i += 512)
+    buffer[i] = static_cast<char>(i);
   std::uint64_t sum = unused.size();
   for (std::size_t i = 0; i < bytes && i < sizeof buffer; i += 512) sum += buffer[i];
   return sum;
