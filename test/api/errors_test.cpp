@@ -137,4 +137,41 @@ TEST_SUITE("api.errors") {
     REQUIRE(nest.is_failed());
     CHECK(nest.details().message().find("instance id") != std::string::npos);
   }
+
+  // Misuse of a future by orchestration code is the code's fault, not the engine's: it fails
+  // that instance (Panicked, with what was wrong) and the process and other instances go on.
+  TEST_CASE("misusing a future fails the instance as Panicked, not the process") {
+    auto orchestrations =
+        OrchestrationRegistry::builder()
+            .register_orchestration("WrongKind",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      return ctx.schedule_timer(1ms).into_activity();
+                                    })
+            .register_orchestration("MovedFrom",
+                                    [](OrchestrationContext& ctx, std::string) {
+                                      auto timer = ctx.schedule_timer(1ms);
+                                      auto taken = std::move(timer);
+                                      taken.into_timer();
+                                      timer.into_timer();  // NOLINT(bugprone-use-after-move)
+                                      return std::string("unreachable");
+                                    })
+            .register_orchestration("Fine",
+                                    [](OrchestrationContext&, std::string) {
+                                      return std::string("fine");
+                                    })
+            .build();
+    Harness h(ActivityRegistry::builder().build(), orchestrations);
+    auto wrong_kind = h.run("wrong-kind", "WrongKind", "");
+    REQUIRE(wrong_kind.is_failed());
+    CHECK(wrong_kind.details().is(ErrorKind::Panicked));
+    CHECK(wrong_kind.details().message().find("into_activity") != std::string::npos);
+    CHECK(wrong_kind.details().message().find("another kind") != std::string::npos);
+    auto moved_from = h.run("moved-from", "MovedFrom", "");
+    REQUIRE(moved_from.is_failed());
+    CHECK(moved_from.details().is(ErrorKind::Panicked));
+    CHECK(moved_from.details().message().find("moved") != std::string::npos);
+    auto fine = h.run("fine", "Fine", "");
+    REQUIRE(fine.is_completed());
+    CHECK(fine.output() == "fine");
+  }
 }

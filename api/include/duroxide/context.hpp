@@ -47,6 +47,10 @@ struct DurableOutput {
 /// cancelled with the reason "parent canceled", and a result that still arrives is dropped.
 /// Dropping a timer or an event wait cancels nothing (a dropped wait still takes its place
 /// among the waits for its event name).
+///
+/// Misuse by the orchestration code (waiting on a moved-from future, or an into_*() of another
+/// kind than the call that made it) throws std::logic_error, which fails the orchestration as
+/// Application / Panicked with what was wrong; the process and other instances go on.
 class DurableFuture {
  public:
   DurableFuture(DurableFuture&& other) noexcept
