@@ -3,13 +3,13 @@
 #include "storage/lmdb_writer.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <utility>
 #include <variant>
 
 #include <lmdb.h>
+
+#include <duroxide/detail/check.hpp>
 
 #include "storage/codec.hpp"
 #include "storage/keys.hpp"
@@ -88,12 +88,9 @@ void Writer::post(const ChangeNotice& notice) {
 }
 
 void Writer::stop() {
-  if (on_writer_thread()) {
-    // The thread cannot join itself, and returning would run it on in a destroyed object. The
-    // store's deleter prevents this by closing stores on a helper thread (lmdb_provider.cpp).
-    std::fputs("duroxide: LmdbProvider writer stopped from its own thread\n", stderr);
-    std::abort();
-  }
+  // The thread cannot join itself, and returning would run it on in a destroyed object. The
+  // store's deleter prevents this by closing stores on a helper thread (lmdb_provider.cpp).
+  DUROXIDE_CHECK(!on_writer_thread(), "an LmdbProvider's writer is stopped from its own thread");
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
