@@ -193,13 +193,16 @@ TEST_SUITE("engine.fiber_stacks") {
                                      std::to_string(i)).value();
     }
     // Every instance is parked once its custom status is visible (written with its wait).
-    for (int i = 0; i < kInstances; ++i) {
-      const std::string id = "deep-" + std::to_string(i);
-      for (int tries = 0; tries < 2000; ++tries) {
-        if (h.client().get_orchestration_status(id).value().custom_status()) break;
-        std::this_thread::sleep_for(5ms);
+    int parked = 0;  // instances 0..parked-1 are known to be parked
+    REQUIRE(h.wait_until([&] {
+      while (parked < kInstances && h.client()
+                                        .get_orchestration_status("deep-" + std::to_string(parked))
+                                        .value()
+                                        .custom_status()) {
+        ++parked;
       }
-    }
+      return parked == kInstances;
+    }));
     for (int i = 0; i < kInstances; ++i) {
       h.client().raise_event("deep-" + std::to_string(i), "Go", "go").value();
     }
