@@ -65,6 +65,7 @@ int wait_for_child(int pid, int seconds) {
       ::waitpid(pid, &status, 0);
       return -1;
     }
+    // waitpid has no timeout: poll it, so that a hung child is killed at the deadline.
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }

@@ -220,6 +220,8 @@ TEST_SUITE("storage.lmdb_commit") {
     provider->commit(start_batch("x"), [last](Result<void, Error>) { last->reset(); });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::filesystem::exists(dir) && std::chrono::steady_clock::now() < deadline) {
+      // The store closes on a detached thread that signals nothing: the directory going away
+      // is the only sign, so poll for it.
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     CHECK_FALSE(std::filesystem::exists(dir));
