@@ -40,10 +40,13 @@ int dequeue(MDB_txn* txn, Dbi dbi, const QueueKey& key) {
   return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+// Runs `done` and destroys it before returning, so that what it captured (a store, say) is
+// released at once rather than with the rest of the group.
 void call_done(Provider::CommitCallback& done, Result<void, Error> result) {
   if (!done) return;
+  const Provider::CommitCallback callback = std::exchange(done, nullptr);
   try {
-    done(std::move(result));
+    callback(std::move(result));
   } catch (...) {  // NOLINT(bugprone-empty-catch): an escaping exception would kill the writer
   }
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -102,6 +103,33 @@ TEST_SUITE("storage.lmdb_notify") {
     REQUIRE(notice.has_value());
     CHECK_FALSE(notice->messages);
     CHECK_FALSE(notice->earliest_visible_at.has_value());
+  }
+
+  // Listeners run after the callbacks of the commit they announce: by then a callback has
+  // been destroyed, so what it captured is already released (a store it held can close).
+  TEST_CASE("a commit callback is destroyed once it has run, before listeners hear of it") {
+    std::atomic<int> expired_when_notified{-1};  // -1: no listener call yet
+    auto sentinel = std::make_shared<int>(0);
+    const std::weak_ptr<int> watched = sentinel;
+    auto store = LmdbProvider::open_temporary(test_options()).value();
+    std::mutex mutex;
+    std::condition_variable notified;
+    store->subscribe([&](const ChangeNotice& notice) {
+      if (!notice.messages) return;
+      std::lock_guard lock(mutex);
+      if (expired_when_notified.load() < 0) expired_when_notified = watched.expired() ? 1 : 0;
+      notified.notify_all();
+    });
+    WriteBatch batch;
+    batch.messages = {message("a", 10)};
+    store->commit(std::move(batch), [held = std::move(sentinel)](Result<void, Error> result) {
+      CHECK(result.has_value());
+      CHECK(held);
+    });
+    std::unique_lock lock(mutex);
+    REQUIRE(notified.wait_for(lock, std::chrono::seconds(10),
+                              [&] { return expired_when_notified.load() >= 0; }));
+    CHECK(expired_when_notified.load() == 1);
   }
 
   TEST_CASE("a commit that only appends history notifies nobody") {
