@@ -126,10 +126,11 @@ void Instance::unwind() {
 
 TimestampMs Instance::now() const { return services_.now(); }
 
-// Takes the inbox, waiting (parked) for messages if `wait` and there are none. Suspends.
-Inbox Instance::take_queued(bool wait) {
+// Takes the inbox, waiting for messages if `wait` and there are none: parked (so that the
+// shard may evict it) if `evictable`. Suspends.
+Inbox Instance::take_queued(bool wait, bool evictable) {
   while (wait && inbox_.empty() && !unwind_requested_) {
-    shard_.park(*this);
+    if (evictable) shard_.park(*this);
     wakeup_.sleep();
     shard_.unpark(*this);
   }
@@ -271,7 +272,7 @@ bool Instance::begin(Inbox& first) {
   row_ = std::move(*row);
   row_stored_ = true;
   if (row_.state != InstanceState::Running) {
-    hand_over(std::move(first));  // stale messages for a finished instance
+    hand_over(std::exchange(first, {}));  // stale messages for a finished instance
     commit_step();
     return false;
   }
@@ -292,7 +293,7 @@ bool Instance::begin_without_row(Inbox& first) {
   if (start == first.end()) {
     services_.logger.log(LogLevel::Warn, "dropping {} message(s) for missing instance '{}'",
                          first.size(), id_);
-    hand_over(std::move(first));
+    hand_over(std::exchange(first, {}));
     commit_step();
     return false;
   }
@@ -373,7 +374,7 @@ void Instance::fail_poisoned(Inbox& first) {
   } else {
     execution_ = std::make_unique<Execution>(*this, row_.execution_id, id_, std::move(*history));
   }
-  hand_over(std::move(first));
+  hand_over(std::exchange(first, {}));
   execution_->stop(details);
   finish_failed(std::move(details));
 }
@@ -386,7 +387,9 @@ bool Instance::start_new(Inbox& first) {
   };
   auto start = std::find_if(first.begin(), first.end(), own_start);
   while (start == first.end()) {
-    auto more = take_queued(true);
+    // Not evictable: an evicted instance hands what it holds to a fresh one at once, which
+    // would wait here again and count the same left-over messages as a recovery again.
+    auto more = take_queued(true, /*evictable=*/false);
     std::move(more.begin(), more.end(), std::back_inserter(first));
     start = std::find_if(first.begin(), first.end(), own_start);
   }

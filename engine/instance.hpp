@@ -95,7 +95,7 @@ class Instance final : public ExecutionHost {
   void leave_recovery_gate();
   void put_back(Inbox& first);
   // Taking messages.
-  Inbox take_queued(bool wait);  // Suspends.
+  Inbox take_queued(bool wait, bool evictable = true);  // Suspends.
   std::vector<OrchestratorMessage> hand_over(Inbox queued);
   bool is_foreign_start(const OrchestratorMessage& message) const;
   void refuse_start(const OrchestratorMessage& start);

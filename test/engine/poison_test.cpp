@@ -94,6 +94,63 @@ TEST_SUITE("engine.poison") {
     CHECK(h.store()->read_instance("c").value().recovery_attempts == 0);
   }
 
+  // A message can overtake its instance's start (a client's clock ahead of the runtime's). The
+  // instance waits for the start without being evictable: evicted, it would hand its messages
+  // to a fresh instance at once, which would count the same left-over messages as a recovery
+  // again, one more time per eviction, until the healthy instance failed as Poison.
+  TEST_CASE("an instance waiting for a late start is not evicted and counted again") {
+    auto orchestrations = OrchestrationRegistry::builder()
+                              .register_orchestration("WaitGo",
+                                                      [](OrchestrationContext& ctx, std::string) {
+                                                        return ctx.schedule_wait("Go").into_event();
+                                                      })
+                              .build();
+    RuntimeOptions options = testlib::quiet_options();
+    options.max_parked_instances = 1;  // every instance that parks evicts another
+    options.max_attempts = 1;
+    Harness h(ActivityRegistry::builder().build(), orchestrations, options);
+    h.stop();
+    // Left for the next runtime: the row, an event due now, and the start 1.5 s later.
+    const TimestampMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+    WriteBatch batch;
+    batch.instance_id = "late";
+    batch.precondition = WriteBatch::Precondition::InstanceAbsent;
+    InstanceRecord row;
+    row.instance_id = "late";
+    row.name = "WaitGo";
+    row.created_at = row.updated_at = now;
+    batch.instance = row;
+    OrchestratorMessage go;
+    go.instance_id = "late";
+    go.kind = MessageKind::ExternalEvent;
+    go.name = "Go";
+    go.data = "went";
+    go.visible_at = now;
+    OrchestratorMessage start;
+    start.instance_id = "late";
+    start.execution_id = 1;
+    start.kind = MessageKind::StartOrchestration;
+    start.name = "WaitGo";
+    start.visible_at = now + 1500;
+    batch.messages = {go, start};
+    REQUIRE(h.store()->commit_sync(std::move(batch)));
+    h.start();
+    // Instances that park on every shard while "late" waits for its start.
+    constexpr int kOthers = 16;
+    for (int i = 0; i < kOthers; ++i) {
+      REQUIRE(h.client().start_orchestration("other-" + std::to_string(i), "WaitGo", ""));
+    }
+    for (int i = 0; i < kOthers; ++i) {
+      CHECK(h.wait_for_events("other-" + std::to_string(i), EventKind::EventSubscribed));
+    }
+    auto status = h.wait("late");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "went");
+    CHECK(h.store()->read_instance("late").value().recovery_attempts == 0);
+  }
+
   TEST_CASE("an unregistered activity fails its instance as Configuration after a back-off") {
     RuntimeOptions options = testlib::quiet_options();
     options.unregistered_retries = 2;
