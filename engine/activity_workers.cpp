@@ -328,10 +328,12 @@ std::optional<ActivityWorkers::Job> ActivityWorkers::next_job() {
   Job job{std::move(held.queued), held.fn, held.restore_attempt, held.delivery, nullptr};
   if (held.cancel_requested) {
     set_stage(held, Stage::Committing);
+    signals_->intake_wake.notify_one();  // it leaves ready_ without running: room to lease
     return job;
   }
   set_stage(held, Stage::Running);
   held.started = wall_now_ms();
+  ++held.runs;
   if (!held.cancelled) {
     held.cancelled = std::make_shared<std::atomic<bool>>(signals_->cancel_activities->load());
   }
@@ -405,11 +407,18 @@ ActivityWorkers::After ActivityWorkers::end_run(Job& job, bool short_cut) {
                       : short_cut                         ? After::Deliver
                                                           : After::Commit;
   const auto it = held_.find(key_of(job.queued));
+  if (it != held_.end()) --it->second.runs;
   if (it == held_.end() || it->second.delivery != job.delivery) {
     job.delivery = 0;  // handed out again meanwhile: the entry is the newer run's
+    // The last of the runs of an item no longer held: its entry may go now.
+    if (it != held_.end() && it->second.runs == 0 && it->second.stage == Stage::Away) {
+      it->second.cancelled.reset();
+      settle(it);
+    }
     return after;
   }
-  it->second.cancelled.reset();
+  // A run that outlived its lease may still be in progress beside this one: it keeps the flag.
+  if (it->second.runs == 0) it->second.cancelled.reset();
   if (after == After::Commit) {
     set_stage(it->second, Stage::Committing);
   } else {
@@ -478,7 +487,12 @@ void ActivityWorkers::finish(const QueuedActivity& queued,
 void ActivityWorkers::stored(const HeldKey& key, std::uint64_t delivery) {
   std::lock_guard lock(signals_->workers_mutex);
   const auto it = held_.find(key);
-  if (it != held_.end() && delivery != 0 && it->second.delivery == delivery) erase(it);
+  if (it == held_.end() || delivery == 0 || it->second.delivery != delivery) return;
+  if (it->second.runs == 0) {
+    erase(it);
+  } else {
+    settle(it);  // an earlier run is still in progress: its flag stays reachable
+  }
 }
 
 // The outcome was lost to the store, not to the activity: the delivery does not count toward

@@ -107,7 +107,10 @@ class ActivityWorkers {
     bool marked = false;            ///< this runtime recorded that the delivery started
     bool cancel_requested = false;  ///< the call was cancelled before it ran: it will not run
     TimestampMs started = 0;        ///< Running: when its run began (wall clock)
-    Flag cancelled;                 ///< set while it may run: ActivityContext::is_cancelled()
+    /// Runs in progress: one, or two once a run that outlived its lease got a second beside it.
+    /// The entry stays (Away at least) until the last has ended, so its flag stays reachable.
+    unsigned runs = 0;
+    Flag cancelled;  ///< set while a run may be in progress: ActivityContext::is_cancelled()
     TimestampMs until = 0;          ///< Deferred
     unsigned unregistered_tries = 0;  ///< deferrals in a row for want of a registration
     unsigned unstored_tries = 0;      ///< outcome commits failed in a row
