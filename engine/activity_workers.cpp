@@ -57,9 +57,9 @@ void ActivityWorkers::stop(std::optional<std::chrono::milliseconds> grace) {
     ready_wake_.notify_all();
     // Running activities get `grace` to finish, then are asked to stop. The threads are
     // joined either way: activity code must return for the runtime to end.
-    const bool cancel =
-        grace && !signals_->workers_done.wait_for(
-                     lock, *grace, [this] { return signals_->workers_running == 0; });
+    const bool cancel = grace && !signals_->workers_done.wait_for(lock, *grace, [this] {
+      return signals_->workers_running == 0;
+    });
     if (cancel) {
       // Under the lock under which runs get their flags: none is missed.
       signals_->cancel_activities->store(true);
@@ -181,8 +181,8 @@ std::pair<const ActivityWorkers::Held*, bool> ActivityWorkers::lookup(
     const QueuedActivity& queued) const {
   const ActivityWorkItem& item = queued.item;
   std::pair<const Held*, bool> found{nullptr, false};
-  for (auto it = held_.lower_bound(HeldKey{item.instance_id, item.execution_id, item.activity_id,
-                                           std::nullopt});
+  for (auto it = held_.lower_bound(
+           HeldKey{item.instance_id, item.execution_id, item.activity_id, std::nullopt});
        it != held_.end() && it->first.instance_id == item.instance_id &&
        it->first.execution_id == item.execution_id && it->first.activity_id == item.activity_id;
        ++it) {
@@ -277,8 +277,8 @@ bool ActivityWorkers::mark_started(const std::vector<Job>& ready) {
   if (mark.activity_attempts.empty()) return true;
   const std::size_t count = mark.activity_attempts.size();
   if (auto recorded = services_.store->commit_sync(std::move(mark)); !recorded) {
-    services_.logger.log(LogLevel::Error, "recording the start of {} activities failed: {}",
-                         count, recorded.error().to_string());
+    services_.logger.log(LogLevel::Error, "recording the start of {} activities failed: {}", count,
+                         recorded.error().to_string());
     std::vector<QueueKey> keys;
     for (const auto& job : ready) keys.push_back(job.queued.key);
     services_.store->return_activities(keys);  // none of them started: no attempt spent
@@ -456,8 +456,7 @@ void ActivityWorkers::give_up(const QueuedActivity& queued, ErrorKind kind, std:
 // this commit unless another hand-out of the item holds it (that one yields an outcome).
 void ActivityWorkers::finish(const QueuedActivity& queued,
                              std::optional<OrchestratorMessage> message,
-                             std::optional<std::uint32_t> restore_attempt,
-                             std::uint64_t delivery) {
+                             std::optional<std::uint32_t> restore_attempt, std::uint64_t delivery) {
   HeldKey key = key_of(queued);
   if (delivery == 0) {
     std::lock_guard lock(signals_->workers_mutex);
@@ -510,7 +509,7 @@ void ActivityWorkers::retry_unstored(const HeldKey& key, std::uint64_t delivery,
   const unsigned tries = ++held.unstored_tries;
   held.until = wall_now_ms() + kUnstoredOutcomeRetry.after(tries).count();
   held.restore_attempt = restore_attempt;
-  held.marked = false;  // it goes back to the queue: a later delivery is judged afresh
+  held.marked = false;           // it goes back to the queue: a later delivery is judged afresh
   ++signals_->activity_notices;  // the intake recomputes when it next looks
   signals_->intake_wake.notify_one();
 }
@@ -523,8 +522,7 @@ void ActivityWorkers::defer(const QueuedActivity& queued, unsigned tries) {
     if (holds(held.stage)) return;  // taken meanwhile by an outcome commit that failed
     set_stage(held, Stage::Deferred);
     held.delivery = ++last_delivery_;
-    held.until =
-        wall_now_ms() + kUnregisteredActivityRetry.after(tries).count();
+    held.until = wall_now_ms() + kUnregisteredActivityRetry.after(tries).count();
     held.unregistered_tries = tries;
     held.restore_attempt.reset();
   }

@@ -110,8 +110,8 @@ class ActivityWorkers {
     /// Runs in progress: one, or two once a run that outlived its lease got a second beside it.
     /// The entry stays (Away at least) until the last has ended, so its flag stays reachable.
     unsigned runs = 0;
-    Flag cancelled;  ///< set while a run may be in progress: ActivityContext::is_cancelled()
-    TimestampMs until = 0;          ///< Deferred
+    Flag cancelled;         ///< set while a run may be in progress: ActivityContext::is_cancelled()
+    TimestampMs until = 0;  ///< Deferred
     unsigned unregistered_tries = 0;  ///< deferrals in a row for want of a registration
     unsigned unstored_tries = 0;      ///< outcome commits failed in a row
   };
@@ -191,7 +191,7 @@ class ActivityWorkers {
   std::condition_variable ready_wake_;   // for the workers: ready_ grew, or stop
   std::size_t busy_ = 0;                 // workers running an activity
   std::uint64_t last_delivery_ = 0;
-  std::size_t deferred_ = 0;      // Deferred entries
+  std::size_t deferred_ = 0;       // Deferred entries
   std::size_t early_cancels_ = 0;  // CancelledEarly entries
 };
 

@@ -598,8 +598,7 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
       if (it != scheduled_.end() && it->second == OpKind::Activity && !settled(message.source_id) &&
           !stop_) {
         // The workers name why they gave up (ActivityWorkers::give_up): unregistered, or poison.
-        const bool unregistered =
-            parse_error_kind(message.name) == ErrorKind::UnregisteredActivity;
+        const bool unregistered = parse_error_kind(message.name) == ErrorKind::UnregisteredActivity;
         stop_.emplace(unregistered ? ErrorCategory::Configuration : ErrorCategory::Poison,
                       unregistered ? ErrorKind::UnregisteredActivity : ErrorKind::Poison,
                       std::move(message.data));

@@ -326,8 +326,8 @@ bool Instance::count_recovery(Inbox& first) {
     wait_for_suspects(first);
     return true;
   }
-  const auto mode = row_.recovery_attempts == 0 ? RecoveryGate::Mode::Shared
-                                                : RecoveryGate::Mode::Alone;
+  const auto mode =
+      row_.recovery_attempts == 0 ? RecoveryGate::Mode::Shared : RecoveryGate::Mode::Alone;
   enter_recovery_gate(mode, row_.recovery_attempts, first);
   if (row_.recovery_attempts != UINT32_MAX) ++row_.recovery_attempts;
   if (row_.recovery_attempts > std::max<std::uint32_t>(services_.options.max_attempts, 1)) {

@@ -75,7 +75,7 @@ void Shard::deliver(Task task) {
     ++live_;
   }
   boost::fibers::fiber fiber(std::allocator_arg, stacks_.allocator(),
-                            [instance] { instance->run(); });
+                             [instance] { instance->run(); });
   instance->stack = stacks_.last_allocated();
   fiber.detach();
 }

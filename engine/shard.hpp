@@ -91,7 +91,6 @@ class Shard {
   void release_later(const std::string& instance_id, std::vector<QueueKey> keys);
   void fiber_done();
 
-
   // Parked fibers that keep every stack page they touched; those parked beyond give back the
   // pages under the frame they wait in (FiberStacks::release_below).
   static constexpr std::size_t kWholeStacksParked = 256;

@@ -13,11 +13,11 @@ namespace duroxide::detail {
 
 /// Aborts with a message when `condition` is false, in every build: a broken invariant means a
 /// bug in duroxide, and going on could write wrong history. `why` is a string literal.
-#define DUROXIDE_CHECK(condition, why)                                        \
-  do {                                                                        \
-    if (!(condition)) [[unlikely]] {                                          \
+#define DUROXIDE_CHECK(condition, why)                                       \
+  do {                                                                       \
+    if (!(condition)) [[unlikely]] {                                         \
       ::duroxide::detail::check_failed(__FILE__, __LINE__, #condition, why); \
-    }                                                                         \
+    }                                                                        \
   } while (false)
 
 /// As DUROXIDE_CHECK, in builds without NDEBUG only: for checks too costly to keep in release.
