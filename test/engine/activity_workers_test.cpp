@@ -15,6 +15,23 @@ using namespace duroxide;
 using duroxide::testlib::Harness;
 using namespace std::chrono_literals;
 
+namespace {
+// A runtime whose orchestration "Once" calls the activity "Hang" once, with a 1 s lease.
+Harness calling_hang_once(const ActivityRegistry& activities) {
+  auto registry = OrchestrationRegistry::builder()
+                      .register_orchestration("Once",
+                                              [](OrchestrationContext& ctx, std::string) {
+                                                return ctx.schedule_activity("Hang", "")
+                                                    .into_activity()
+                                                    .value();
+                                              })
+                      .build();
+  RuntimeOptions options = testlib::quiet_options();
+  options.activity_lease = 1000ms;
+  return Harness(activities, registry, options);
+}
+}  // namespace
+
 TEST_SUITE("engine.activity_workers") {
   TEST_CASE("an activity that hangs for a whole lease runs again beside the first run") {
     struct Runs {
@@ -45,17 +62,7 @@ TEST_SUITE("engine.activity_workers") {
                                  return std::string("first");
                                })
             .build();
-    auto registry = OrchestrationRegistry::builder()
-                        .register_orchestration("Once",
-                                                [](OrchestrationContext& ctx, std::string) {
-                                                  return ctx.schedule_activity("Hang", "")
-                                                      .into_activity()
-                                                      .value();
-                                                })
-                        .build();
-    RuntimeOptions options = testlib::quiet_options();
-    options.activity_lease = 1000ms;
-    Harness h(activities, registry, options);
+    Harness h = calling_hang_once(activities);
     auto status = h.run("hang", "Once", "", 30s);
     REQUIRE(status.is_completed());
     std::lock_guard lock(runs.mutex);
@@ -98,17 +105,7 @@ TEST_SUITE("engine.activity_workers") {
                                  return std::string("first");
                                })
             .build();
-    auto registry = OrchestrationRegistry::builder()
-                        .register_orchestration("Once",
-                                                [](OrchestrationContext& ctx, std::string) {
-                                                  return ctx.schedule_activity("Hang", "")
-                                                      .into_activity()
-                                                      .value();
-                                                })
-                        .build();
-    RuntimeOptions options = testlib::quiet_options();
-    options.activity_lease = 1000ms;
-    Harness h(activities, registry, options);
+    Harness h = calling_hang_once(activities);
     auto status = h.run("hang", "Once", "", 30s);
     REQUIRE(status.is_completed());
     CHECK(status.output() == "second");
