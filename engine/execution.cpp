@@ -664,6 +664,10 @@ std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) co
     case MessageKind::StartOrchestration:
     case MessageKind::CancelRequested:
     case MessageKind::ActivityAbandoned:
+    case MessageKind::SuspendRequested:
+    case MessageKind::ResumeRequested:
+    case MessageKind::TerminateRequested:
+    case MessageKind::RewindRequested:
       return std::nullopt;
   }
   auto it = scheduled_.find(message.source_id);

@@ -36,7 +36,7 @@ namespace duroxide::storage {
 constexpr std::uint32_t kEventVersion = 4;
 constexpr std::uint32_t kMessageVersion = 4;
 constexpr std::uint32_t kWorkItemVersion = 3;
-constexpr std::uint32_t kRecordVersion = 4;
+constexpr std::uint32_t kRecordVersion = 5;
 constexpr std::uint32_t kErrorVersion = 2;
 
 constexpr std::size_t kVersionBytes = 4;
@@ -178,7 +178,7 @@ void load(RecordInputArchive& ar, HistoryEvent& event, std::uint32_t version) {
   Reader& in = ar.reader();
   if (!known_version(in, version, storage::kEventVersion, "HistoryEvent")) return;
   in.get_varint64(event.event_id);
-  get_enum(in, event.kind, EventKind::OrchestrationStarted, EventKind::CancelRequested);
+  get_enum(in, event.kind, EventKind::OrchestrationStarted, EventKind::ExecutionRewound);
   in.get_varint64(event.source_id);
   in.get_zigzag64(event.timestamp);
   get_enum(in, event.category, ErrorCategory::Application, ErrorCategory::Poison);
@@ -207,7 +207,7 @@ void load(RecordInputArchive& ar, OrchestratorMessage& message, std::uint32_t ve
   if (!known_version(in, version, storage::kMessageVersion, "OrchestratorMessage")) return;
   get_string(in, message.instance_id);
   in.get_varint64(message.execution_id);
-  get_enum(in, message.kind, MessageKind::StartOrchestration, MessageKind::ActivityAbandoned);
+  get_enum(in, message.kind, MessageKind::StartOrchestration, MessageKind::RewindRequested);
   in.get_varint64(message.source_id);
   in.get_zigzag64(message.visible_at);
   get_string(in, message.name);
@@ -257,6 +257,7 @@ void save(RecordOutputArchive& ar, const InstanceRecord& record, std::uint32_t /
   put_varint64(out, record.parent_execution_id);
   put_varint64(out, record.parent_event_id);
   put_varint32(out, record.recovery_attempts);
+  out.push_back(static_cast<char>(record.suspended ? 1 : 0));
 }
 
 void load(RecordInputArchive& ar, InstanceRecord& record, std::uint32_t version) {
@@ -281,6 +282,9 @@ void load(RecordInputArchive& ar, InstanceRecord& record, std::uint32_t version)
   in.get_varint64(record.parent_execution_id);
   in.get_varint64(record.parent_event_id);
   in.get_varint32(record.recovery_attempts);
+  std::uint8_t suspended = 0;
+  if (in.get_byte(suspended) && suspended > 1) in.fail("suspended flag out of range");
+  record.suspended = suspended == 1;
 }
 
 }  // namespace duroxide

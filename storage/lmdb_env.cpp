@@ -36,9 +36,9 @@ std::string quoted(const std::string& path) { return "'" + path + "'"; }
 std::string format_advice(std::uint32_t version) {
   const std::string reads =
       "this build does not read (it reads format version " + std::to_string(kFormatVersion) + ")";
-  if (version == 1) {
-    return reads +
-           ": format version 1 was written by earlier builds; open the store with one of them, "
+  if (version < kFormatVersion) {
+    return reads + ": format version " + std::to_string(version) +
+           " was written by earlier builds; open the store with one of them, "
            "or remove the file and its -lock file to start an empty store";
   }
   if (version > kFormatVersion) return reads + ": it was written by a newer build";

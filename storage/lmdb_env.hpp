@@ -39,7 +39,7 @@ inline constexpr std::string_view kMetaMagicKey = "magic";
 inline constexpr std::string_view kMetaVersionKey = "format_version";
 inline constexpr std::string_view kMetaNextSeqKey = "next_seq";
 inline constexpr std::string_view kMagic = "duroxide.lmdb.store";
-inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint32_t kFormatVersion = 3;
 
 /// Returns: an Error for the LMDB (or errno) code `rc` of operation `what` on the store at
 /// `path`: Corruption for damaged data, Incompatible for a foreign file, IOError otherwise.

@@ -77,6 +77,7 @@ class LmdbStore final : public LmdbProvider {
   std::uint64_t subscribe(ChangeListener listener) override;
   void unsubscribe(std::uint64_t token) override;
   const std::string& path() const override { return env_->path(); }
+  Result<void, Error> backup(std::string destination_path) override;  // lmdb_backup.cpp
 
   /// Returns: the writer's counters (for tests and diagnostics).
   WriterStats stats() const { return writer_->stats(); }

@@ -59,6 +59,7 @@ OrchestrationStatus status_of(const InstanceRecord& row) {
     case InstanceState::Running:
       break;
   }
+  if (row.suspended) return OrchestrationStatus::suspended(row.custom_status);
   return OrchestrationStatus::running(row.custom_status);
 }
 

@@ -52,6 +52,7 @@ InstanceInfo info_of(InstanceRecord row) {
   info.updated_at = to_time(row.updated_at);
   info.parent_id = std::move(row.parent_id);
   info.recovery_attempts = row.recovery_attempts;
+  info.suspended = row.state == InstanceState::Running && row.suspended;
   info.custom_status = std::move(row.custom_status);
   if (row.state == InstanceState::Completed) info.output = std::move(row.output);
   if (row.state == InstanceState::Failed) info.error = std::move(row.error);

@@ -75,8 +75,9 @@ constexpr KindName kKindNames[] = {
     {ErrorKind::MissingVersion, "MissingVersion", "missing version: "},
     {ErrorKind::Poison, "Poison", "poison message: "},
     {ErrorKind::Timeout, "Timeout", "timeout: "},
+    {ErrorKind::Terminated, "Terminated", "terminated: "},
 };
-static_assert(std::size(kKindNames) == static_cast<std::size_t>(ErrorKind::Timeout) + 1,
+static_assert(std::size(kKindNames) == static_cast<std::size_t>(ErrorKind::Terminated) + 1,
               "one row per ErrorKind");
 
 constexpr bool rows_in_enum_order() {

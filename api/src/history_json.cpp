@@ -44,6 +44,14 @@ std::string_view to_string(EventKind kind) {
       return "OrchestrationScheduled";
     case EventKind::CancelRequested:
       return "CancelRequested";
+    case EventKind::ExecutionSuspended:
+      return "ExecutionSuspended";
+    case EventKind::ExecutionResumed:
+      return "ExecutionResumed";
+    case EventKind::ActivityAbandoned:
+      return "ActivityAbandoned";
+    case EventKind::ExecutionRewound:
+      return "ExecutionRewound";
   }
   return "Unknown";
 }
@@ -193,8 +201,18 @@ void kind_fields(std::string& out, const HistoryEvent& e) {
       field(out, "message", e.data);
       return;
     case EventKind::CancelRequested:
+    case EventKind::ExecutionRewound:
       field(out, "source_id", e.source_id);
       field(out, "reason", e.data);
+      return;
+    case EventKind::ExecutionSuspended:
+    case EventKind::ExecutionResumed:
+      field(out, "reason", e.data);
+      return;
+    case EventKind::ActivityAbandoned:
+      field(out, "source_id", e.source_id);
+      field(out, "error_kind", e.name);
+      field(out, "message", e.data);
       return;
     case EventKind::TurnStarted:
     case EventKind::TimerCreated:

@@ -10,6 +10,12 @@ OrchestrationStatus OrchestrationStatus::running(std::optional<std::string> cust
   return status;
 }
 
+OrchestrationStatus OrchestrationStatus::suspended(std::optional<std::string> custom_status) {
+  OrchestrationStatus status = running(std::move(custom_status));
+  status.suspended_ = true;
+  return status;
+}
+
 OrchestrationStatus OrchestrationStatus::completed(std::string output,
                                                    std::optional<std::string> custom_status) {
   OrchestrationStatus status(Kind::Completed);

@@ -20,7 +20,7 @@ constexpr ErrorKind kAllKinds[] = {
     ErrorKind::HistoryLimitExceeded, ErrorKind::Nondeterminism,
     ErrorKind::UnregisteredOrchestration, ErrorKind::UnregisteredActivity,
     ErrorKind::MissingVersion,       ErrorKind::Poison,
-    ErrorKind::Timeout,
+    ErrorKind::Timeout,              ErrorKind::Terminated,
 };
 
 struct ChildOutcome {
@@ -69,7 +69,8 @@ TEST_SUITE("api.error_details") {
     }
     CHECK(to_string(ErrorKind::HistoryLimitExceeded) == "HistoryLimitExceeded");
     CHECK(to_string(ErrorKind::Cancelled) == "Cancelled");
-    CHECK_FALSE(parse_error_kind("Terminated").has_value());
+    CHECK(to_string(ErrorKind::Terminated) == "Terminated");
+    CHECK_FALSE(parse_error_kind("Rewound").has_value());
     CHECK_FALSE(parse_error_kind("poison").has_value());  // names are case-sensitive
   }
 
@@ -95,6 +96,7 @@ TEST_SUITE("api.error_details") {
     CHECK(display(ErrorKind::MissingVersion, "2.0") == "missing version: 2.0");
     CHECK(display(ErrorKind::Poison, "p") == "poison message: p");
     CHECK(display(ErrorKind::Timeout, "t") == "timeout: t");
+    CHECK(display(ErrorKind::Terminated, "t") == "terminated: t");
     CHECK(display(ErrorKind::OrchestrationFailed, "plain") == "plain");
     CHECK(display(ErrorKind::HistoryLimitExceeded, "50000 events") == "50000 events");
   }

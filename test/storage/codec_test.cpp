@@ -143,18 +143,18 @@ std::string expected_item(const ActivityWorkItem& item) {
                     .bytes());
 }
 
-/// `r` in class version 4, with an ErrorDetails of class version `error_version` inside (2, the
+/// `r` in class version 5, with an ErrorDetails of class version `error_version` inside (2, the
 /// one the encoder writes; another one to test the decoder).
 std::string expected_record(const InstanceRecord& r, std::uint32_t error_version = 2) {
   RecordBytes out;
-  out.u32(4).vstr(r.instance_id).vstr(r.name).vstr(r.version).u8(byte_of(r.state));
+  out.u32(5).vstr(r.instance_id).vstr(r.name).vstr(r.version).u8(byte_of(r.state));
   out.uvar(r.execution_id).svar(r.created_at).svar(r.updated_at).vstr(r.output);
   out.u32(error_version).u8(byte_of(r.error.category()));
   out.vstr(r.error.kind()).vstr(r.error.message());
   out.u8(r.custom_status.has_value() ? 1 : 0);
   if (r.custom_status) out.vstr(*r.custom_status);
   out.vstr(r.parent_id).uvar(r.parent_execution_id).uvar(r.parent_event_id);
-  out.uvar(r.recovery_attempts);
+  out.uvar(r.recovery_attempts).u8(r.suspended ? 1 : 0);
   return sealed(out.bytes());
 }
 
@@ -289,9 +289,10 @@ TEST_SUITE("storage.codec") {
   TEST_CASE("the encoding starts with the class version, little-endian") {
     const std::string three("\x03\x00\x00\x00", 4);
     const std::string four("\x04\x00\x00\x00", 4);
+    const std::string five("\x05\x00\x00\x00", 4);
     CHECK(encode(full_event()).substr(0, 4) == four);
     CHECK(encode(full_message()).substr(0, 4) == four);
-    CHECK(encode(full_record(true)).substr(0, 4) == four);
+    CHECK(encode(full_record(true)).substr(0, 4) == five);
     CHECK(encode(full_item()).substr(0, 4) == three);
   }
 
@@ -343,7 +344,7 @@ TEST_SUITE("storage.codec") {
     CHECK(encode(e).size() == encode(HistoryEvent{}).size() + 9);
   }
 
-  TEST_CASE("a hello-world instance is small: 22 bytes besides the text each event, 71 its row") {
+  TEST_CASE("a hello-world instance is small: 22 bytes besides the text each event, 72 its row") {
     // The class version, one byte each for event_id, kind, source_id and category, six for a
     // zigzag timestamp of 2023 (below 2^42 after the mapping), four one-byte lengths and the
     // crc: 22.
@@ -358,7 +359,7 @@ TEST_SUITE("storage.codec") {
     }
     CHECK(total == 5 * 22 + 59);
 
-    // The row of the finished instance: 71 bytes, 38 of them its text.
+    // The row of the finished instance: 72 bytes, 38 of them its text.
     InstanceRecord row;
     row.instance_id = "hello-17";
     row.name = "Hello";
@@ -368,7 +369,7 @@ TEST_SUITE("storage.codec") {
     row.updated_at = 1'700'000'000'005;
     row.output = "Hello, user-17!";
     const std::string bytes = encode(row);
-    CHECK(bytes.size() == 71);
+    CHECK(bytes.size() == 72);
     CHECK(decode_instance_record(bytes).value() == row);
   }
 
@@ -394,9 +395,10 @@ TEST_SUITE("storage.codec") {
     CHECK(decode_instance_record(encode(r)).value() == r);
   }
 
-  TEST_CASE("the recovery count round trips") {
+  TEST_CASE("the recovery count and the suspended flag round trip") {
     InstanceRecord r = full_record(true);
     r.recovery_attempts = 7;
+    r.suspended = true;
     CHECK(decode_instance_record(encode(r)).value() == r);
     CHECK(encode(r) == expected_record(r));
   }
@@ -489,7 +491,7 @@ TEST_SUITE("storage.codec") {
   TEST_CASE("enum values out of range are Corruption") {
     // HistoryEvent: u32 version, event_id (42: one varint byte), then the kind byte.
     constexpr std::size_t kEventKindOffset = 4 + 1;
-    for (const unsigned char kind : {0, 18, 255}) {
+    for (const unsigned char kind : {0, 22, 255}) {
       std::string bytes = encode(full_event());
       bytes[kEventKindOffset] = static_cast<char>(kind);
       auto decoded = decode_history_event(resealed(bytes));
@@ -498,29 +500,43 @@ TEST_SUITE("storage.codec") {
     }
     // OrchestratorMessage: u32 version, instance_id, execution_id (3: one byte), then the kind.
     const std::size_t message_kind = 4 + 1 + full_message().instance_id.size() + 1;
-    for (const unsigned char kind : {0, 10, 255}) {
+    for (const unsigned char kind : {0, 14, 255}) {
       std::string bytes = encode(full_message());
       bytes[message_kind] = static_cast<char>(kind);
       CHECK(decode_orchestrator_message(resealed(bytes)).error().code == ErrorCode::Corruption);
     }
     // The newest kinds are in range.
     std::string bytes = encode(full_event());
-    bytes[kEventKindOffset] = static_cast<char>(EventKind::CancelRequested);
-    CHECK(decode_history_event(resealed(bytes)).value().kind == EventKind::CancelRequested);
+    bytes[kEventKindOffset] = static_cast<char>(EventKind::ExecutionRewound);
+    CHECK(decode_history_event(resealed(bytes)).value().kind == EventKind::ExecutionRewound);
+    bytes = encode(full_message());
+    bytes[message_kind] = static_cast<char>(MessageKind::RewindRequested);
+    CHECK(decode_orchestrator_message(resealed(bytes)).value().kind ==
+          MessageKind::RewindRequested);
   }
 
   TEST_CASE("a custom status flag other than 0 or 1 is Corruption") {
     const InstanceRecord r = full_record(false);
     std::string bytes = encode(r);
     // The record ends with the flag, parent_id (length and bytes), parent_execution_id,
-    // parent_event_id and recovery_attempts (all 0: one byte each) and the checksum.
-    const std::size_t flag = bytes.size() - 4 - 1 - 1 - 1 - (1 + r.parent_id.size()) - 1;
+    // parent_event_id, recovery_attempts and suspended (all 0: one byte each) and the checksum.
+    const std::size_t flag = bytes.size() - 4 - 1 - 1 - 1 - 1 - (1 + r.parent_id.size()) - 1;
     REQUIRE(bytes[flag] == 0);
     bytes[flag] = 2;
     auto decoded = decode_instance_record(resealed(bytes));
     REQUIRE_FALSE(decoded);
     CHECK(decoded.error().code == ErrorCode::Corruption);
     CHECK(decoded.error().message.find("custom status flag") != std::string::npos);
+  }
+
+  TEST_CASE("a suspended flag other than 0 or 1 is Corruption") {
+    std::string bytes = encode(full_record(false));
+    const std::size_t flag = bytes.size() - 4 - 1;  // the last byte before the checksum
+    REQUIRE(bytes[flag] == 0);
+    bytes[flag] = 2;
+    auto decoded = decode_instance_record(resealed(bytes));
+    REQUIRE_FALSE(decoded);
+    CHECK(decoded.error().message.find("suspended flag") != std::string::npos);
   }
 
   TEST_CASE("a huge declared string length is Corruption without allocating it") {
@@ -577,14 +593,14 @@ TEST_SUITE("storage.codec") {
             "varint overflows 64 bits");
 
     // u32 fields hold no value above 2^32 - 1: attempt ends a work item, recovery_attempts a
-    // row (both one byte here).
+    // row, before its suspended flag (both one byte here).
     const std::string item = encode(full_item());
     const std::string row = encode(full_record(true));
     const std::string too_big = RecordBytes().uvar(std::uint64_t{1} << 32).bytes();
     const std::string largest = RecordBytes().uvar(std::uint32_t{0xFFFFFFFF}).bytes();
     rejects(decode_activity_work_item(with_field(item, item.size() - 4 - 1, 1, too_big)),
             "too large for a field of 4 bytes");
-    rejects(decode_instance_record(with_field(row, row.size() - 4 - 1, 1, too_big)),
+    rejects(decode_instance_record(with_field(row, row.size() - 4 - 2, 1, too_big)),
             "too large for a field of 4 bytes");
     rejects(decode_activity_work_item(
                 with_field(item, item.size() - 4 - 1, 1, RecordBytes().uvar(~0ull).bytes())),
@@ -592,7 +608,7 @@ TEST_SUITE("storage.codec") {
     CHECK(decode_activity_work_item(with_field(item, item.size() - 4 - 1, 1, largest))
               .value()
               .attempt == 0xFFFFFFFFu);
-    CHECK(decode_instance_record(with_field(row, row.size() - 4 - 1, 1, largest))
+    CHECK(decode_instance_record(with_field(row, row.size() - 4 - 2, 1, largest))
               .value()
               .recovery_attempts == 0xFFFFFFFFu);
 
@@ -679,7 +695,9 @@ TEST_SUITE("storage.codec") {
       std::string unknown = encode(full_message());
       unknown[0] = version;
       CHECK(peek_message_instance_id(unknown).error().code == ErrorCode::Corruption);
-      unknown = encode(full_record(true));
+    }
+    for (const char version : {'\4', '\6'}) {
+      std::string unknown = encode(full_record(true));
       unknown[0] = version;
       CHECK(peek_instance_state(unknown).error().code == ErrorCode::Corruption);
     }

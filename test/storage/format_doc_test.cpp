@@ -164,7 +164,7 @@ InstanceRecord example_record() {
 
 Dump record_dump() {
   Dump d;
-  d.field(u32(4), "class_version = 4")
+  d.field(u32(5), "class_version = 5")
       .field(str("hello-17"), "instance_id = " + quoted("hello-17"))
       .field(str("Hello"), "name = " + quoted("Hello"))
       .field(str("1.0.0"), "version = " + quoted("1.0.0"))
@@ -182,7 +182,8 @@ Dump record_dump() {
       .field(str(""), "parent_id = \"\"")
       .field(uvar(0), "parent_execution_id = 0")
       .field(uvar(0), "parent_event_id = 0")
-      .field(uvar(0), "recovery_attempts = 0");
+      .field(uvar(0), "recovery_attempts = 0")
+      .field(byte(0), "suspended = 0");
   return d.crc();
 }
 

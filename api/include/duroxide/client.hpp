@@ -35,6 +35,16 @@ class Client {
   Result<void, Error> start_orchestration_versioned(std::string_view instance_id,
                                                     std::string_view name, std::string_view version,
                                                     std::string input);
+  /// Same, with a version (empty: the latest registered) and what to do when the id is taken
+  /// (see IfExists). Returns: AlreadyExists for IfExists::Fail and a taken id, and for
+  /// IfExists::ReplaceFinished and a Running instance; success for IfExists::Ignore.
+  Result<void, Error> start_orchestration(std::string_view instance_id, std::string_view name,
+                                          std::string input, StartOptions options);
+  /// Starts many instances in one commit. Each request is checked on its own, in order, as
+  /// start_orchestration with its options would check it; of two requests with one id, the
+  /// later one meets the earlier as an existing instance. Returns once the accepted ones are
+  /// durable: one result per request, in order.
+  std::vector<Result<void, Error>> start_orchestrations(std::vector<StartRequest> requests);
   /// Delivers event `event_name` with `data` to the instance, durably. Events are buffered:
   /// a wait scheduled later still receives it. Returns: NotFound for a missing instance.
   Result<void, Error> raise_event(std::string_view instance_id, std::string_view event_name,
@@ -44,6 +54,39 @@ class Client {
   /// ActivityContext::is_cancelled() turn true and their results are dropped. Cancelling a
   /// finished instance does nothing. Returns: NotFound for a missing instance.
   Result<void, Error> cancel_instance(std::string_view instance_id, std::string reason);
+
+  // Operating instances. Each sends a request that a runtime (of any process) takes in the
+  // order requests were made; each is durable and shows in the instance's history with its
+  // reason. NotFound for a missing instance.
+
+  /// Holds the instance: once a runtime has taken the request, its code runs no more until
+  /// resume_instance. What arrives meanwhile (events, activity results, fired timers, child
+  /// results) is recorded in its history, in order, and delivered after the resume; activities
+  /// already running finish. The status stays Running, with is_suspended() true from when a
+  /// runtime took the request until it took the resume. A cancel takes effect after the
+  /// resume; terminate and delete work on a suspended instance. Suspending a finished instance
+  /// changes nothing and succeeds.
+  Result<void, Error> suspend_instance(std::string_view instance_id, std::string reason);
+  /// Ends a suspension (see suspend_instance): the held messages are delivered in the order
+  /// they arrived. Resuming an instance that is not suspended changes nothing and succeeds.
+  Result<void, Error> resume_instance(std::string_view instance_id, std::string reason);
+  /// Ends the instance without running its code again: Failed, category Application, kind
+  /// "Terminated", display "terminated: {reason}". Its running children are terminated with
+  /// the reason "parent terminated"; its running activities see is_cancelled(). Terminating a
+  /// finished instance changes nothing and succeeds.
+  Result<void, Error> terminate_instance(std::string_view instance_id, std::string reason);
+  /// Runs a Failed instance (any failure kind) again; it is Running when this returns.
+  /// Activities and children that completed successfully are not run again (their recorded
+  /// results are reused); the calls that failed, and what the code did after them, run again
+  /// under the code registered now; a failure with no failed call (a panic, a divergence, a
+  /// cancel) runs the code again from its last recorded result. Failed children that the
+  /// instance still waits for are rewound first. History stays append-only: the failed
+  /// attempt stays readable, followed by an ExecutionRewound event that sets it aside.
+  /// Returns: InvalidArgument for an instance that is not Failed.
+  Result<void, Error> rewind_instance(std::string_view instance_id, std::string reason);
+
+  /// Returns: the figures of the whole store (see StoreStats), without scanning its instances.
+  Result<StoreStats, Error> get_store_stats();
 
   /// Returns: the instance's status (Kind::NotFound if there is none).
   Result<OrchestrationStatus, Error> get_orchestration_status(std::string_view instance_id);
@@ -92,7 +135,13 @@ class Client {
   ///   SubOrchestrationFailed                source_id, error_kind, message
   ///   OrchestrationScheduled                name, instance_id, input
   ///   CancelRequested                       source_id, reason
-  /// source_id is the event_id of the scheduling event; category is "application" etc.
+  ///   ExecutionSuspended                    reason
+  ///   ExecutionResumed                      reason
+  ///   ActivityAbandoned                     source_id, error_kind, message
+  ///   ExecutionRewound                      source_id, reason
+  /// source_id is the event_id of the scheduling event (CancelRequested with source_id 0: a
+  /// cancel of the instance held while it was suspended; ExecutionRewound: the first event of
+  /// the failed attempt it sets aside); category is "application" etc.
   /// Numbers are JSON integers; payloads are JSON strings (not parsed), with `"` `\` and
   /// control characters escaped (\n \t \r \b \f, others and DEL as \u00XX). Payloads are
   /// bytes: each byte that does not begin a well-formed UTF-8 sequence is replaced by U+FFFD

@@ -61,6 +61,7 @@ enum class ErrorKind {
   MissingVersion,             ///< the instance's version of the orchestration is not registered
   Poison,                     ///< a message kept failing to be processed (max_attempts)
   Timeout,                    ///< reserved (a retry's timeout is an activity error)
+  Terminated,                 ///< Client::terminate_instance, or the parent was terminated
 };
 
 /// Returns: the kind's name, e.g. "Poison": the string ErrorDetails::kind() returns.
@@ -72,6 +73,9 @@ std::optional<ErrorKind> parse_error_kind(std::string_view name);
 /// The reason given to the children of a cancelled instance: they end as kind Cancelled with
 /// display_message() "canceled: parent canceled".
 inline constexpr std::string_view kParentCanceledReason = "parent canceled";
+/// The reason given to the children of a terminated instance: they end as kind Terminated
+/// with display_message() "terminated: parent terminated".
+inline constexpr std::string_view kParentTerminatedReason = "parent terminated";
 
 /// Why an orchestration failed. Durable: stored with the instance and in its history.
 /// Thread safety: a plain value type.

@@ -57,6 +57,12 @@ class LmdbProvider : public Provider {
 
   /// Returns: the path of the store file.
   virtual const std::string& path() const = 0;
+
+  /// Writes a consistent, compacted copy of the store to `destination_path` (LMDB's compacting
+  /// copy), while runtimes and clients keep working. The copy opens as a store and holds every
+  /// commit acknowledged before the call began. Returns: AlreadyExists if the destination
+  /// exists, IOError if it cannot be written.
+  virtual Result<void, Error> backup(std::string destination_path) = 0;
 };
 
 }  // namespace duroxide

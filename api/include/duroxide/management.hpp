@@ -25,6 +25,8 @@ struct InstanceInfo {
   /// instance started without a version.
   std::string version;
   OrchestrationStatus::Kind status = OrchestrationStatus::Kind::Running;  ///< never NotFound
+  /// Running only: a runtime holds it suspended (OrchestrationStatus::is_suspended).
+  bool suspended = false;
   std::uint64_t execution_id = 1;  ///< the current (latest) execution; +1 per continue-as-new
   std::chrono::system_clock::time_point created_at;  ///< when the instance was started
   std::chrono::system_clock::time_point updated_at;  ///< when its row last changed
@@ -52,6 +54,39 @@ struct InstancePage {
   std::vector<InstanceInfo> instances;
   /// The start_after of the next page; nullopt when this is the last page.
   std::optional<std::string> next_start_after;
+};
+
+/// Store-wide figures (Client::get_store_stats). Counts are exact once the changes they count
+/// are durable. Thread safety: a plain value type.
+struct StoreStats {
+  std::uint64_t running = 0, completed = 0, failed = 0;
+  std::uint64_t suspended = 0;          ///< of the running ones
+  std::uint64_t queued_messages = 0;    ///< orchestrator messages, timers included
+  std::uint64_t pending_timers = 0;     ///< messages visible only in the future
+  std::uint64_t queued_activities = 0;
+  std::uint64_t file_bytes = 0;         ///< size of the store file (st_size)
+};
+
+/// What Client::start_orchestration does when the instance id is taken.
+enum class IfExists {
+  Fail,             ///< AlreadyExists (what start_orchestration without options does)
+  Ignore,           ///< success, and nothing changes
+  ReplaceFinished,  ///< a Completed or Failed instance is deleted (as delete_instance does) and
+                    ///< started anew in the same commit; a Running one gives AlreadyExists
+};
+
+/// Options of Client::start_orchestration and of each StartRequest.
+struct StartOptions {
+  std::string version;  ///< empty: the latest registered version
+  IfExists if_exists = IfExists::Fail;
+};
+
+/// One instance for Client::start_orchestrations to start.
+struct StartRequest {
+  std::string instance_id;
+  std::string name;
+  std::string input;
+  StartOptions options;
 };
 
 /// Returns: the name of an event kind as written in Client::read_history_json, e.g.

@@ -37,7 +37,16 @@ enum class EventKind : std::uint8_t {
   SubOrchestrationCompleted = 14,    ///< source_id, data = the child's output
   SubOrchestrationFailed = 15,       ///< source_id, name = kind, data = the child's display message
   OrchestrationScheduled = 16,       ///< a detached start: name, instance, data = input
-  CancelRequested = 17,              ///< source_id = a dropped activity or child, data = reason
+  CancelRequested = 17,  ///< source_id = a dropped activity or child, data = reason; source_id 0:
+                         ///< a cancel of the instance that arrived while it was suspended
+  ExecutionSuspended = 18,  ///< data = reason; what arrives from here on is held (not applied)
+  ExecutionResumed = 19,    ///< data = reason; opens a turn: the held events apply, in order
+  ActivityAbandoned = 20,   ///< source_id, name = the error kind, data = why: the activity
+                            ///< will not run; recorded only while suspended (it is held)
+  /// source_id = the first event it sets aside, data = reason. The events from source_id up to
+  /// and including this one no longer count: replay skips them (the failed attempt stays
+  /// readable). Written by Client::rewind_instance after the OrchestrationFailed it undoes.
+  ExecutionRewound = 21,
 };
 
 /// One entry of an execution's history. Event ids are dense from 1 within an execution.
@@ -67,6 +76,12 @@ enum class MessageKind : std::uint8_t {
   SubOrchestrationFailed = 8,     ///< source_id, name = kind, data = the child's display message
   ActivityAbandoned = 9,          ///< source_id: the activity will not run; name = the error kind
                           ///< ("Poison", "UnregisteredActivity"), data = why; fails the instance
+  SuspendRequested = 10,    ///< data = the reason (Client::suspend_instance)
+  ResumeRequested = 11,     ///< data = the reason (Client::resume_instance)
+  TerminateRequested = 12,  ///< data = the reason (Client::terminate_instance, a parent's end)
+  /// data = the reason: wakes an instance that Client::rewind_instance made Running again, so
+  /// that its code runs from the last recorded result. It adds nothing to history.
+  RewindRequested = 13,
 };
 
 /// A message for one instance, visible to the dispatcher from `visible_at` on.
@@ -124,6 +139,9 @@ struct InstanceRecord {
   /// such start is made durable before the code runs, so code that crashes the process counts
   /// too; above RuntimeOptions::max_attempts the instance fails as Poison instead of running.
   std::uint32_t recovery_attempts = 0;
+  /// Running instances only: a runtime took a suspend request (its history holds an
+  /// ExecutionSuspended with no ExecutionResumed after it). Its code runs no more until resumed.
+  bool suspended = false;
 
   friend bool operator==(const InstanceRecord& a, const InstanceRecord& b) {
     return a.instance_id == b.instance_id && a.name == b.name && a.version == b.version &&
@@ -132,7 +150,8 @@ struct InstanceRecord {
            a.error.category() == b.error.category() && a.error.kind() == b.error.kind() &&
            a.error.message() == b.error.message() && a.custom_status == b.custom_status &&
            a.parent_id == b.parent_id && a.parent_execution_id == b.parent_execution_id &&
-           a.parent_event_id == b.parent_event_id && a.recovery_attempts == b.recovery_attempts;
+           a.parent_event_id == b.parent_event_id && a.recovery_attempts == b.recovery_attempts &&
+           a.suspended == b.suspended;
   }
 };
 

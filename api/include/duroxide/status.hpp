@@ -18,6 +18,8 @@ class OrchestrationStatus {
 
   static OrchestrationStatus not_found() { return OrchestrationStatus(Kind::NotFound); }
   static OrchestrationStatus running(std::optional<std::string> custom_status = std::nullopt);
+  /// A running instance that a runtime suspended (see Client::suspend_instance).
+  static OrchestrationStatus suspended(std::optional<std::string> custom_status = std::nullopt);
   static OrchestrationStatus completed(std::string output,
                                        std::optional<std::string> custom_status = std::nullopt);
   static OrchestrationStatus failed(ErrorDetails details,
@@ -27,6 +29,9 @@ class OrchestrationStatus {
   bool is_completed() const { return kind_ == Kind::Completed; }
   bool is_failed() const { return kind_ == Kind::Failed; }
   bool is_running() const { return kind_ == Kind::Running; }
+  /// True while a runtime holds the instance suspended: from when it took the suspend request
+  /// until it took the resume (kind() stays Running meanwhile).
+  bool is_suspended() const { return suspended_; }
   /// True for Completed and Failed: the instance will not change any more.
   bool is_terminal() const { return is_completed() || is_failed(); }
   /// The orchestration's output. Meaningful for Completed only (empty otherwise).
@@ -39,6 +44,7 @@ class OrchestrationStatus {
  private:
   explicit OrchestrationStatus(Kind kind) : kind_(kind) {}
   Kind kind_;
+  bool suspended_ = false;
   std::string output_;
   ErrorDetails details_;
   std::optional<std::string> custom_status_;
