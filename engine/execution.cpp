@@ -2,6 +2,8 @@
 // Replay and recording of one execution: scheduled calls, completions, turns.
 #include "engine/execution.hpp"
 
+#include "engine/rewind.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -19,6 +21,18 @@ namespace {
 
 bool is_turn_marker(EventKind kind) {
   return kind == EventKind::OrchestrationStarted || kind == EventKind::TurnStarted;
+}
+
+bool is_completion(EventKind kind) {
+  return kind == EventKind::ActivityCompleted || kind == EventKind::ActivityFailed ||
+         kind == EventKind::TimerFired || kind == EventKind::SubOrchestrationCompleted ||
+         kind == EventKind::SubOrchestrationFailed;
+}
+
+// A stop recorded while suspended: a cancel of the instance, an activity that will not run.
+bool is_held_stop(const HistoryEvent& event) {
+  return (event.kind == EventKind::CancelRequested && event.source_id == 0) ||
+         event.kind == EventKind::ActivityAbandoned;
 }
 
 bool is_schedule(EventKind kind) {
@@ -67,16 +81,18 @@ Execution::Execution(ExecutionHost& host, ExecutionIdentity identity, std::strin
 
 Execution::Execution(ExecutionHost& host, std::uint64_t execution_id, std::string instance_id,
                      std::vector<HistoryEvent> history)
-    : host_(host), history_(std::move(history)) {
-  if (history_.empty() || history_.front().kind != EventKind::OrchestrationStarted) {
+    : host_(host) {
+  if (history.empty() || history.front().kind != EventKind::OrchestrationStarted) {
     throw std::invalid_argument("history does not begin with OrchestrationStarted");
   }
+  // New events follow the last one recorded, also when a rewind set the last ones aside.
+  next_event_id_ = history.back().event_id + 1;
+  history_ = events_in_effect(std::move(history));
   const HistoryEvent& started = history_.front();
   identity_ =
       ExecutionIdentity{std::move(instance_id), execution_id, started.name, started.version};
   input_ = started.data;
   start_time_ = started.timestamp;
-  next_event_id_ = history_.back().event_id + 1;
   for (const auto& event : history_) {
     if (event.kind == EventKind::CancelRequested) cancelled_.insert(event.source_id);
   }
@@ -495,7 +511,8 @@ std::pair<std::size_t, DurableOutput> Execution::await_first(
 // ---- cancellation of dropped calls --------------------------------------------------------
 
 bool Execution::settled(std::uint64_t event_id) const {
-  return completions_.count(event_id) != 0 || cancelled_.count(event_id) != 0;
+  return completions_.count(event_id) != 0 || cancelled_.count(event_id) != 0 ||
+         held_sources_.count(event_id) != 0;
 }
 
 void Execution::drop(std::size_t index) noexcept {
@@ -564,6 +581,7 @@ std::vector<std::string> Execution::open_children() const {
 
 // Makes more completions visible: the next recorded turn, or (live) the next messages.
 void Execution::advance() {
+  if (deferred_stop_) deliver(*std::exchange(deferred_stop_, std::nullopt));
   throw_if_ending();
   if (history_left()) {
     replay_turn();
@@ -578,37 +596,70 @@ void Execution::advance() {
 void Execution::replay_turn() {
   turn_time_ = history_[replay_pos_++].timestamp;
   while (replay_pos_ < history_.size() && !is_turn_marker(history_[replay_pos_].kind)) {
-    apply(history_[replay_pos_++]);
+    take_in(history_[replay_pos_++]);
   }
 }
 
 // Opens a turn with the messages' events. Returns: false if every message was stale.
+// Suspend and resume requests become events of the turn too; while the execution is
+// suspended, what arrives is recorded and held (take_in), cancels and abandoned activities
+// included, so that the code sees it only after the resume, in replay as live.
 bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
   std::vector<HistoryEvent> events;
+  bool suspended = suspended_;  // as of the events gathered so far
   for (auto& message : messages) {
     if (message.execution_id != 0 && message.execution_id != identity_.execution_id) continue;
-    if (message.kind == MessageKind::CancelRequested) {
-      // Ends the execution at this wait; the failure is committed with the message.
-      if (!stop_)
-        stop_.emplace(ErrorCategory::Application, ErrorKind::Cancelled, std::move(message.data));
-      continue;
-    }
-    if (message.kind == MessageKind::ActivityAbandoned) {
-      auto it = scheduled_.find(message.source_id);
-      if (it != scheduled_.end() && it->second == OpKind::Activity && !settled(message.source_id) &&
-          !stop_) {
-        // The workers name why they gave up (ActivityWorkers::give_up): unregistered, or poison.
-        const bool unregistered = parse_error_kind(message.name) == ErrorKind::UnregisteredActivity;
-        stop_.emplace(unregistered ? ErrorCategory::Configuration : ErrorCategory::Poison,
-                      unregistered ? ErrorKind::UnregisteredActivity : ErrorKind::Poison,
-                      std::move(message.data));
+    switch (message.kind) {
+      case MessageKind::SuspendRequested:
+      case MessageKind::ResumeRequested: {
+        const bool suspend = message.kind == MessageKind::SuspendRequested;
+        if (suspend == suspended) continue;  // already so: nothing to record
+        suspended = suspend;
+        HistoryEvent event;
+        event.kind = suspend ? EventKind::ExecutionSuspended : EventKind::ExecutionResumed;
+        event.timestamp = message.visible_at;
+        event.data = std::move(message.data);
+        events.push_back(std::move(event));
+        continue;
       }
-      continue;
+      case MessageKind::CancelRequested:
+        if (suspended) {  // held: it takes effect after the resume
+          HistoryEvent event;
+          event.kind = EventKind::CancelRequested;
+          event.timestamp = message.visible_at;
+          event.data = std::move(message.data);
+          events.push_back(std::move(event));
+        } else if (!stop_) {
+          // Ends the execution at this wait; the failure is committed with the message.
+          stop_.emplace(ErrorCategory::Application, ErrorKind::Cancelled, std::move(message.data));
+        }
+        continue;
+      case MessageKind::ActivityAbandoned: {
+        auto it = scheduled_.find(message.source_id);
+        if (it == scheduled_.end() || it->second != OpKind::Activity ||
+            settled(message.source_id) || stop_) {
+          continue;
+        }
+        HistoryEvent event;
+        event.kind = EventKind::ActivityAbandoned;
+        event.source_id = message.source_id;
+        event.timestamp = message.visible_at;
+        event.name = std::move(message.name);
+        event.data = std::move(message.data);
+        if (suspended) {
+          events.push_back(std::move(event));  // held, recorded
+        } else {
+          deliver(event);  // stops now; the failure is committed with the message
+        }
+        continue;
+      }
+      default:
+        break;
     }
     auto event = to_event(message);
     if (!event) continue;
     const bool repeated = std::any_of(events.begin(), events.end(), [&](const auto& other) {
-      return other.kind != EventKind::EventRaised && other.source_id == event->source_id;
+      return is_completion(other.kind) && other.source_id == event->source_id;
     });
     if (!repeated) events.push_back(std::move(*event));
   }
@@ -623,7 +674,7 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
   add_event(std::move(marker));
   for (auto& event : events) {
     add_event(std::move(event));
-    apply(output_.events.back());
+    take_in(output_.events.back());
   }
   if (stop_) throw StopRequested{*stop_};
   check_history_limit();
@@ -677,7 +728,43 @@ std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) co
   return event;
 }
 
-void Execution::apply(const HistoryEvent& event) {
+// The one place where an event of history (replayed or new) reaches the execution's state:
+// while suspended, completions, raised events and stops are held until the resume.
+void Execution::take_in(const HistoryEvent& event) {
+  switch (event.kind) {
+    case EventKind::ExecutionSuspended:
+      suspended_ = true;
+      return;
+    case EventKind::ExecutionResumed: {
+      // The held results reach the code in this turn; a held stop (a cancel, an abandoned
+      // activity) only at the code's next wait, as it would have, had it arrived unsuspended
+      // after them. What was held after the stop no longer matters.
+      suspended_ = false;
+      std::vector<HistoryEvent> held = std::exchange(held_, {});
+      held_sources_.clear();
+      for (const auto& released : held) {
+        if (is_held_stop(released)) {
+          deferred_stop_ = released;
+          break;
+        }
+        deliver(released);
+      }
+      return;
+    }
+    default:
+      break;
+  }
+  const bool holdable = is_completion(event.kind) || event.kind == EventKind::EventRaised ||
+                        is_held_stop(event);
+  if (suspended_ && holdable) {
+    if (event.kind != EventKind::EventRaised) held_sources_.insert(event.source_id);
+    held_.push_back(event);
+    return;
+  }
+  deliver(event);
+}
+
+void Execution::deliver(const HistoryEvent& event) {
   switch (event.kind) {
     case EventKind::ActivityCompleted:
     case EventKind::ActivityFailed:
@@ -691,6 +778,22 @@ void Execution::apply(const HistoryEvent& event) {
     }
     case EventKind::EventRaised:
       raised_[event.name].push_back(Completion{event.event_id, true, event.data});
+      break;
+    case EventKind::CancelRequested:
+      // source_id 0: a cancel of the instance held while it was suspended. Others record the
+      // drop of a call (in cancelled_ since the execution began).
+      if (event.source_id == 0 && !stop_) {
+        stop_.emplace(ErrorCategory::Application, ErrorKind::Cancelled, event.data);
+      }
+      break;
+    case EventKind::ActivityAbandoned:
+      if (!stop_) {
+        // The workers name why they gave up (ActivityWorkers::give_up): unregistered, or poison.
+        const bool unregistered = parse_error_kind(event.name) == ErrorKind::UnregisteredActivity;
+        stop_.emplace(unregistered ? ErrorCategory::Configuration : ErrorCategory::Poison,
+                      unregistered ? ErrorKind::UnregisteredActivity : ErrorKind::Poison,
+                      event.data);
+      }
       break;
     default:
       break;  // scheduled calls are matched by position; markers open turns

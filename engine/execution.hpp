@@ -148,6 +148,10 @@ class Execution {
   /// The instance must end with `details` without running its code (it is poisoned).
   void stop(ErrorDetails details) { stop_ = std::move(details); }
 
+  /// Returns: true while the execution is suspended (an ExecutionSuspended in effect without an
+  /// ExecutionResumed after it): what arrives is recorded and held, not shown to the code.
+  bool suspended() const { return suspended_; }
+
   /// Returns: the divergence found, if any (it stays known even if user code swallowed the
   /// exception that reported it).
   const std::optional<std::string>& divergence() const { return divergence_; }
@@ -209,7 +213,8 @@ class Execution {
   void replay_turn();
   bool live_turn(std::vector<OrchestratorMessage> messages);
   std::optional<HistoryEvent> to_event(OrchestratorMessage& message) const;
-  void apply(const HistoryEvent& event);
+  void take_in(const HistoryEvent& event);
+  void deliver(const HistoryEvent& event);
 
   ExecutionHost& host_;
   ExecutionIdentity identity_;
@@ -237,6 +242,10 @@ class Execution {
   bool abandoned_ = false;
   std::vector<Retry> retries_;
   std::unordered_set<std::uint64_t> cancelled_;  // scheduling event ids with a CancelRequested
+  bool suspended_ = false;
+  std::vector<HistoryEvent> held_;                  // taken in while suspended, in order
+  std::unordered_set<std::uint64_t> held_sources_;  // the calls completed by held_
+  std::optional<HistoryEvent> deferred_stop_;       // released by the resume, due at the next wait
 };
 
 }  // namespace duroxide::engine

@@ -184,16 +184,45 @@ void Instance::refuse_start(const OrchestratorMessage& start) {
 }
 
 // More messages in the inbox join the current step; only an empty inbox ends it, so a burst
-// of completions costs one commit.
+// of completions costs one commit. A terminate request among them ends the instance here,
+// without returning to its code.
 std::vector<OrchestratorMessage> Instance::next_messages(StepOutput output) {
   if (unwinding_) unwind();  // the code caught an Unwind and went on: stop it again
   step_.add(std::move(output));
-  if (!deliver_first_.empty()) return hand_over(std::exchange(deliver_first_, {}));
-  if (auto queued = take_queued(false); !queued.empty()) return hand_over(std::move(queued));
-  commit_step();
-  auto queued = take_queued(true);
-  wait_for_suspects(queued);
+  Inbox queued = std::exchange(deliver_first_, {});
+  if (queued.empty()) queued = take_queued(false);
+  if (queued.empty()) {
+    commit_step();
+    queued = take_queued(true);
+    wait_for_suspects(queued);
+  }
+  if (auto details = termination(queued)) {
+    end_stopped(queued, std::move(*details));
+    unwind();  // the instance has ended: its code does not run again
+  }
   return hand_over(std::move(queued));
+}
+
+// Returns: the failure a terminate request among `queued` asks for, if there is one for the
+// current execution.
+std::optional<ErrorDetails> Instance::termination(const Inbox& queued) const {
+  const std::uint64_t current = execution_ ? execution_->identity().execution_id : row_.execution_id;
+  for (const auto& entry : queued) {
+    const OrchestratorMessage& message = message_of(entry);
+    if (message.kind == MessageKind::TerminateRequested &&
+        (message.execution_id == 0 || message.execution_id == current)) {
+      return ErrorDetails(ErrorCategory::Application, ErrorKind::Terminated, message.data);
+    }
+  }
+  return std::nullopt;
+}
+
+// Ends the instance with `details` without running its code (terminated, poisoned):
+// everything in `queued` is consumed, its children are stopped and its activities told.
+void Instance::end_stopped(Inbox& queued, ErrorDetails details) {
+  hand_over(std::exchange(queued, {}));
+  execution_->stop(details);
+  finish_failed(std::move(details));
 }
 
 // Makes the step durable: new events, new work, consumed messages and the row in one batch.
@@ -204,6 +233,11 @@ void Instance::commit_step() {
   if (execution_ && execution_->custom_status() &&
       execution_->custom_status() != row_.custom_status) {
     row_.custom_status = execution_->custom_status();
+    step_.change_row();
+  }
+  if (execution_ && row_.state == InstanceState::Running &&
+      execution_->suspended() != row_.suspended) {
+    row_.suspended = execution_->suspended();  // the request is taken with this step
     step_.change_row();
   }
   if (step_.empty()) return;
@@ -274,6 +308,11 @@ bool Instance::begin(Inbox& first) {
   if (row_.state != InstanceState::Running) {
     hand_over(std::exchange(first, {}));  // stale messages for a finished instance
     commit_step();
+    return false;
+  }
+  if (auto details = termination(first)) {
+    load_without_running(first);
+    end_stopped(first, std::move(*details));
     return false;
   }
   if (!count_recovery(first)) return false;
@@ -366,6 +405,13 @@ void Instance::fail_poisoned(Inbox& first) {
                   "restart without completing a step (max_attempts {}); its code may be "
                   "crashing the process",
                   row_.name, row_.recovery_attempts - 1, max_attempts));
+  load_without_running(first);
+  end_stopped(first, std::move(details));
+}
+
+// Creates the execution of an instance that ends without running its code (poisoned,
+// terminated): from its history, or from its start (recorded now) if it has none yet.
+void Instance::load_without_running(Inbox& first) {
   auto history = services_.store->read_history(id_, row_.execution_id);
   if (!history) throw std::runtime_error(history.error().to_string());
   if (history->empty()) {
@@ -374,9 +420,6 @@ void Instance::fail_poisoned(Inbox& first) {
   } else {
     execution_ = std::make_unique<Execution>(*this, row_.execution_id, id_, std::move(*history));
   }
-  hand_over(std::exchange(first, {}));
-  execution_->stop(details);
-  finish_failed(std::move(details));
 }
 
 // Creates the execution from the first start meant for this instance, waiting for it if a
@@ -495,6 +538,7 @@ void Instance::finish(Result<std::string> result) {
     return;
   }
   row_.state = InstanceState::Completed;
+  row_.suspended = false;
   row_.output = std::move(result).value();
   step_.change_row();
   step_.add(execution_->take_output());
@@ -550,6 +594,7 @@ void Instance::continue_as_new() {
   step_.add(std::move(output));
   row_.execution_id = next;
   row_.version.clear();
+  row_.suspended = false;
   step_.change_row();
   commit_step();
 }
@@ -560,6 +605,7 @@ void Instance::finish_failed(ErrorDetails details) {
   const bool stopped = execution_->stop_reason().has_value();  // cancel, poison, unregistered
   const bool abandon_work = stopped || details.is(ErrorKind::Nondeterminism);
   row_.state = InstanceState::Failed;
+  row_.suspended = false;
   row_.error = std::move(details);
   step_.change_row();
   step_.add(execution_->take_output());
@@ -573,16 +619,19 @@ void Instance::finish_failed(ErrorDetails details) {
   if (stopped) router_.cancel_activities_of(id_);
 }
 
-// A stop cascades to the children still running (not to those this step no longer starts).
+// A stop cascades to the children still running (not to those this step no longer starts):
+// a terminate as a terminate, any other stop as a cancel.
 void Instance::cancel_children(const std::set<std::string>& unstarted) {
+  const auto& stop = execution_->stop_reason();
+  const bool terminated = stop && stop->is(ErrorKind::Terminated);
   for (auto& child : execution_->open_children()) {
     if (unstarted.contains(child)) continue;
-    OrchestratorMessage cancel;
-    cancel.instance_id = std::move(child);
-    cancel.kind = MessageKind::CancelRequested;
-    cancel.visible_at = now();
-    cancel.data = std::string(kParentCanceledReason);
-    step_.send(std::move(cancel));
+    OrchestratorMessage message;
+    message.instance_id = std::move(child);
+    message.kind = terminated ? MessageKind::TerminateRequested : MessageKind::CancelRequested;
+    message.visible_at = now();
+    message.data = std::string(terminated ? kParentTerminatedReason : kParentCanceledReason);
+    step_.send(std::move(message));
   }
 }
 

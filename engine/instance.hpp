@@ -89,6 +89,9 @@ class Instance final : public ExecutionHost {
   bool count_recovery(Inbox& first);
   void record_recovery(Inbox& first);
   void fail_poisoned(Inbox& first);
+  void load_without_running(Inbox& first);
+  std::optional<ErrorDetails> termination(const Inbox& queued) const;
+  void end_stopped(Inbox& queued, ErrorDetails details);
   void enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count, Inbox& held);
   void wait_for_suspects(Inbox& held);
   bool start_new(Inbox& first);
