@@ -754,8 +754,8 @@ void Execution::take_in(const HistoryEvent& event) {
     default:
       break;
   }
-  const bool holdable = is_completion(event.kind) || event.kind == EventKind::EventRaised ||
-                        is_held_stop(event);
+  const bool holdable =
+      is_completion(event.kind) || event.kind == EventKind::EventRaised || is_held_stop(event);
   if (suspended_ && holdable) {
     if (event.kind != EventKind::EventRaised) held_sources_.insert(event.source_id);
     held_.push_back(event);
@@ -833,6 +833,26 @@ std::vector<std::pair<std::string, std::string>> Execution::end_continued() {
   std::vector<std::pair<std::string, std::string>> carried;
   for (auto& entry : unreceived) carried.push_back(std::move(entry.second));
   return carried;
+}
+
+void Execution::record_unseen(std::vector<OrchestratorMessage> messages) {
+  std::vector<HistoryEvent> events;
+  for (auto& message : messages) {
+    if (message.execution_id != 0 && message.execution_id != identity_.execution_id) continue;
+    auto event = to_event(message);
+    if (!event) continue;
+    const bool repeated = std::any_of(events.begin(), events.end(), [&](const auto& other) {
+      return is_completion(other.kind) && other.source_id == event->source_id;
+    });
+    if (!repeated) events.push_back(std::move(*event));
+  }
+  if (events.empty()) return;
+  turn_time_ = std::max(turn_time_, host_.now());
+  HistoryEvent marker;
+  marker.kind = EventKind::TurnStarted;
+  marker.timestamp = turn_time_;
+  add_event(std::move(marker));
+  for (auto& event : events) add_event(std::move(event));
 }
 
 void Execution::fail(const ErrorDetails& details) {

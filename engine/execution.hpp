@@ -127,6 +127,10 @@ class Execution {
   /// Ends the execution with the function's result. Throws NondeterminismDetected if history
   /// holds scheduled calls that the code did not make.
   void complete(std::string output);
+  /// Records, in a turn of their own, the events and results of `messages` that the code will
+  /// not see because the execution fails now: the failed attempt keeps them, so that a rewind
+  /// (which runs the code again from its last recorded result) still has them.
+  void record_unseen(std::vector<OrchestratorMessage> messages);
   /// Ends the execution as failed (no history check: the failure may be the divergence itself).
   void fail(const ErrorDetails& details);
 

@@ -206,7 +206,8 @@ std::vector<OrchestratorMessage> Instance::next_messages(StepOutput output) {
 // Returns: the failure a terminate request among `queued` asks for, if there is one for the
 // current execution.
 std::optional<ErrorDetails> Instance::termination(const Inbox& queued) const {
-  const std::uint64_t current = execution_ ? execution_->identity().execution_id : row_.execution_id;
+  const std::uint64_t current =
+      execution_ ? execution_->identity().execution_id : row_.execution_id;
   for (const auto& entry : queued) {
     const OrchestratorMessage& message = message_of(entry);
     if (message.kind == MessageKind::TerminateRequested &&
@@ -220,7 +221,9 @@ std::optional<ErrorDetails> Instance::termination(const Inbox& queued) const {
 // Ends the instance with `details` without running its code (terminated, poisoned):
 // everything in `queued` is consumed, its children are stopped and its activities told.
 void Instance::end_stopped(Inbox& queued, ErrorDetails details) {
-  hand_over(std::exchange(queued, {}));
+  deliver_first_.insert(deliver_first_.begin(), std::make_move_iterator(queued.begin()),
+                        std::make_move_iterator(queued.end()));
+  queued.clear();  // finish_failed records and consumes them
   execution_->stop(details);
   finish_failed(std::move(details));
 }
@@ -601,6 +604,7 @@ void Instance::continue_as_new() {
 
 void Instance::finish_failed(ErrorDetails details) {
   services_.logger.log(LogLevel::Warn, "instance '{}' failed: {}", id_, details.display_message());
+  record_unseen();
   execution_->fail(details);
   const bool stopped = execution_->stop_reason().has_value();  // cancel, poison, unregistered
   const bool abandon_work = stopped || details.is(ErrorKind::Nondeterminism);
@@ -617,6 +621,15 @@ void Instance::finish_failed(ErrorDetails details) {
                 row_.error.display_message());
   commit_step();
   if (stopped) router_.cancel_activities_of(id_);
+}
+
+// What the instance holds and its code did not see (the messages that woke it, those that came
+// since) goes into the failed attempt's history and is consumed with the failure.
+void Instance::record_unseen() {
+  Inbox queued = std::exchange(deliver_first_, {});
+  std::move(inbox_.begin(), inbox_.end(), std::back_inserter(queued));
+  inbox_.clear();
+  execution_->record_unseen(hand_over(std::move(queued)));
 }
 
 // A stop cascades to the children still running (not to those this step no longer starts):

@@ -113,6 +113,7 @@ class Instance final : public ExecutionHost {
   void finish_failed(ErrorDetails details);
   void continue_as_new();
   void cancel_children(const std::set<std::string>& unstarted);
+  void record_unseen();
   void notify_parent(MessageKind kind, std::string error_kind, std::string data);
 
   Shard& shard_;

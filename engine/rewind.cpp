@@ -79,7 +79,8 @@ std::vector<HistoryEvent> events_in_effect(std::vector<HistoryEvent> history) {
   for (auto& event : history) {
     if (event.kind == EventKind::ExecutionRewound) {
       const std::uint64_t cut = event.source_id;
-      std::erase_if(kept, [cut](const HistoryEvent& e) { return e.event_id >= cut || is_held_stop(e); });
+      std::erase_if(kept,
+                    [cut](const HistoryEvent& e) { return e.event_id >= cut || is_held_stop(e); });
       continue;
     }
     kept.push_back(std::move(event));
@@ -91,10 +92,10 @@ Result<RewindPlan, Error> plan_rewind(const InstanceRecord& row,
                                       const std::vector<HistoryEvent>& history,
                                       const std::string& reason, TimestampMs now) {
   if (row.state != InstanceState::Failed) {
-    return Err(Error{ErrorCode::InvalidArgument,
-                     fmt::format("instance '{}' is {}: only a Failed instance can be rewound",
-                                 row.instance_id,
-                                 row.state == InstanceState::Running ? "Running" : "Completed")});
+    return Err(Error{
+        ErrorCode::InvalidArgument,
+        fmt::format("instance '{}' is {}: only a Failed instance can be rewound", row.instance_id,
+                    row.state == InstanceState::Running ? "Running" : "Completed")});
   }
   std::vector<HistoryEvent> effect = events_in_effect(history);
   if (effect.empty() || effect.back().kind != EventKind::OrchestrationFailed) {
@@ -147,7 +148,8 @@ Result<RewindPlan, Error> plan_rewind(const InstanceRecord& row,
   // again, children are settled by the client.
   std::unordered_set<std::uint64_t> settled;
   for (const auto& event : after) {
-    if (is_result(event.kind) || (event.kind == EventKind::CancelRequested && event.source_id != 0)) {
+    if (is_result(event.kind) ||
+        (event.kind == EventKind::CancelRequested && event.source_id != 0)) {
       settled.insert(event.source_id);
     }
   }

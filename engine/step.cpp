@@ -42,8 +42,8 @@ std::set<std::string> Step::abandon_work() {
   output_.created_instances.clear();
   std::erase_if(output_.messages, [&](const OrchestratorMessage& m) {
     // What stays: the cancels and terminates of children started before this step.
-    const bool stop = m.kind == MessageKind::CancelRequested ||
-                      m.kind == MessageKind::TerminateRequested;
+    const bool stop =
+        m.kind == MessageKind::CancelRequested || m.kind == MessageKind::TerminateRequested;
     return !stop || unstarted.contains(m.instance_id);
   });
   return unstarted;

@@ -97,8 +97,8 @@ class Rewinder {
                                    WriteBatch& batch) {
     auto row = store_.read_instance(child.instance_id);
     if (!row && row.error().code != ErrorCode::NotFound) return Err(row.error());
-    const bool ours = row && row->parent_id == parent.instance_id &&
-                      row->parent_event_id == child.scheduled_by;
+    const bool ours =
+        row && row->parent_id == parent.instance_id && row->parent_event_id == child.scheduled_by;
     if (ours && row->state == InstanceState::Running) return {};
     if (ours && row->state == InstanceState::Failed) return rewind(child.instance_id);
     OrchestratorMessage notice;
