@@ -65,7 +65,10 @@ class Client {
   /// already running finish. The status stays Running, with is_suspended() true from when a
   /// runtime took the request until it took the resume. A cancel takes effect after the
   /// resume; terminate and delete work on a suspended instance. Suspending a finished instance
-  /// changes nothing and succeeds.
+  /// changes nothing and succeeds. Everything queued for the instance after this returns is
+  /// held; the one exception is an activity result that a runtime hands to the instance in
+  /// memory in the moment before its dispatcher has fetched the request (docs/ENGINE.md,
+  /// section 5): the code may see that one result first.
   Result<void, Error> suspend_instance(std::string_view instance_id, std::string reason);
   /// Ends a suspension (see suspend_instance): the held messages are delivered in the order
   /// they arrived. Resuming an instance that is not suspended changes nothing and succeeds.
