@@ -581,7 +581,7 @@ std::vector<std::string> Execution::open_children() const {
 
 // Makes more completions visible: the next recorded turn, or (live) the next messages.
 void Execution::advance() {
-  if (deferred_stop_) deliver(*std::exchange(deferred_stop_, std::nullopt));
+  release_deferred_stop();
   throw_if_ending();
   if (history_left()) {
     replay_turn();
@@ -681,8 +681,10 @@ bool Execution::live_turn(std::vector<OrchestratorMessage> messages) {
   return true;
 }
 
-// Returns: the event a message adds to history, or nothing for a stale or duplicate message.
-std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) const {
+// Returns: the event a message would add to history and the kind of call it completes
+// (EventRaised: none, Activity is given), or nothing for a message that adds no event.
+std::optional<std::pair<HistoryEvent, Execution::OpKind>> Execution::as_event(
+    OrchestratorMessage& message) {
   HistoryEvent event;
   event.source_id = message.source_id;
   event.timestamp = message.visible_at;
@@ -692,7 +694,7 @@ std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) co
     case MessageKind::ExternalEvent:
       event.kind = EventKind::EventRaised;
       event.name = std::move(message.name);
-      return event;
+      break;
     case MessageKind::ActivityCompleted:
       event.kind = EventKind::ActivityCompleted;
       break;
@@ -721,11 +723,20 @@ std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) co
     case MessageKind::RewindRequested:
       return std::nullopt;
   }
-  auto it = scheduled_.find(message.source_id);
+  return std::make_pair(std::move(event), want);
+}
+
+// Returns: the event a message adds to history, or nothing for a stale or duplicate message.
+std::optional<HistoryEvent> Execution::to_event(OrchestratorMessage& message) const {
+  auto converted = as_event(message);
+  if (!converted) return std::nullopt;
+  auto& [event, want] = *converted;
+  if (event.kind == EventKind::EventRaised) return std::move(event);
+  auto it = scheduled_.find(event.source_id);
   if (it == scheduled_.end() || it->second != want) return std::nullopt;
   // A re-delivery, or the late result of a call whose cancellation is recorded: dropped.
-  if (settled(message.source_id)) return std::nullopt;
-  return event;
+  if (settled(event.source_id)) return std::nullopt;
+  return std::move(event);
 }
 
 // The one place where an event of history (replayed or new) reaches the execution's state:
@@ -836,15 +847,41 @@ std::vector<std::pair<std::string, std::string>> Execution::end_continued() {
 }
 
 void Execution::record_unseen(std::vector<OrchestratorMessage> messages) {
+  // The execution may not have replayed (a terminate or poison before any code ran) or only
+  // partly (a divergence): the calls and results of history count as well as the replayed ones.
+  std::unordered_map<std::uint64_t, OpKind> calls(scheduled_.begin(), scheduled_.end());
+  std::unordered_set<std::uint64_t> done;
+  for (const auto& event : history_) {
+    switch (event.kind) {
+      case EventKind::ActivityScheduled:
+        calls.emplace(event.event_id, OpKind::Activity);
+        break;
+      case EventKind::TimerCreated:
+        calls.emplace(event.event_id, OpKind::Timer);
+        break;
+      case EventKind::SubOrchestrationScheduled:
+        calls.emplace(event.event_id, OpKind::SubOrchestration);
+        break;
+      default:
+        if (is_completion(event.kind)) done.insert(event.source_id);
+        break;
+    }
+  }
   std::vector<HistoryEvent> events;
   for (auto& message : messages) {
     if (message.execution_id != 0 && message.execution_id != identity_.execution_id) continue;
-    auto event = to_event(message);
-    if (!event) continue;
-    const bool repeated = std::any_of(events.begin(), events.end(), [&](const auto& other) {
-      return is_completion(other.kind) && other.source_id == event->source_id;
-    });
-    if (!repeated) events.push_back(std::move(*event));
+    auto converted = as_event(message);
+    if (!converted) continue;
+    auto& [event, want] = *converted;
+    if (event.kind != EventKind::EventRaised) {
+      auto call = calls.find(event.source_id);
+      if (call == calls.end() || call->second != want || settled(event.source_id) ||
+          done.contains(event.source_id)) {
+        continue;
+      }
+      done.insert(event.source_id);
+    }
+    events.push_back(std::move(event));
   }
   if (events.empty()) return;
   turn_time_ = std::max(turn_time_, host_.now());

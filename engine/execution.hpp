@@ -156,6 +156,12 @@ class Execution {
   /// ExecutionResumed after it): what arrives is recorded and held, not shown to the code.
   bool suspended() const { return suspended_; }
 
+  /// A stop that a resume released (a cancel held while suspended) takes effect at the code's
+  /// next wait; if the code ends first, the instance calls this before it records the end.
+  void release_deferred_stop() {
+    if (deferred_stop_) deliver(*std::exchange(deferred_stop_, std::nullopt));
+  }
+
   /// Returns: the divergence found, if any (it stays known even if user code swallowed the
   /// exception that reported it).
   const std::optional<std::string>& divergence() const { return divergence_; }
@@ -216,6 +222,7 @@ class Execution {
   void advance();
   void replay_turn();
   bool live_turn(std::vector<OrchestratorMessage> messages);
+  static std::optional<std::pair<HistoryEvent, OpKind>> as_event(OrchestratorMessage& message);
   std::optional<HistoryEvent> to_event(OrchestratorMessage& message) const;
   void take_in(const HistoryEvent& event);
   void deliver(const HistoryEvent& event);

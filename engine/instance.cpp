@@ -196,11 +196,37 @@ std::vector<OrchestratorMessage> Instance::next_messages(StepOutput output) {
     queued = take_queued(true);
     wait_for_suspects(queued);
   }
+  if (!termination(queued) && termination(inbox_)) {
+    std::move(inbox_.begin(), inbox_.end(), std::back_inserter(queued));  // it ends them all
+    inbox_.clear();
+  }
   if (auto details = termination(queued)) {
     end_stopped(queued, std::move(*details));
     unwind();  // the instance has ended: its code does not run again
   }
+  split_at_request(queued);
   return hand_over(std::move(queued));
+}
+
+// A suspend or resume request opens a turn of its own: what came before it is handed over
+// first (the code may run on it), and what comes after it waits in deliver_first_ for the next
+// turn, so that no code runs on a turn in which the instance was suspended, and none runs on
+// both sides of a resume.
+void Instance::split_at_request(Inbox& queued) {
+  auto is_request = [](const InboxEntry& e) {
+    const MessageKind kind = message_of(e).kind;
+    return kind == MessageKind::SuspendRequested || kind == MessageKind::ResumeRequested;
+  };
+  auto request = std::find_if(queued.begin(), queued.end(), is_request);
+  if (request == queued.end()) return;
+  auto split = request == queued.begin()
+                   ? std::find_if(std::next(request), queued.end(), is_request)
+                   : request;
+  if (split == queued.end()) return;
+  Inbox later(std::make_move_iterator(split), std::make_move_iterator(queued.end()));
+  queued.erase(split, queued.end());
+  std::move(deliver_first_.begin(), deliver_first_.end(), std::back_inserter(later));
+  deliver_first_ = std::move(later);
 }
 
 // Returns: the failure a terminate request among `queued` asks for, if there is one for the
@@ -286,7 +312,14 @@ void Instance::execute() {
     put_back(first);
     throw;
   }
-  if (runs) run_function(resolve_function());
+  if (!runs) return;
+  // A terminate that came while the instance waited for its start (or the gate) ends it here.
+  if (auto details = termination(deliver_first_)) {
+    Inbox held = std::exchange(deliver_first_, {});
+    end_stopped(held, std::move(*details));
+    return;
+  }
+  run_function(resolve_function());
 }
 
 // What begin() did not get to hand on (it threw, or unwound while it waited for a start) goes
@@ -502,7 +535,8 @@ void Instance::run_function(const OrchestrationFn* fn) {
   } catch (...) {
     failure.emplace(ErrorCategory::Application, ErrorKind::Panicked, "unknown exception");
   }
-  if (unwinding_) throw Unwind{};  // the code caught the unwind and returned: ignore it
+  if (unwinding_) throw Unwind{};       // the code caught the unwind and returned: ignore it
+  execution_->release_deferred_stop();  // a cancel held until the resume still ends it
   if (const auto& divergence = execution_->divergence(); divergence && !failure) {
     failure.emplace(ErrorCategory::Configuration, ErrorKind::Nondeterminism, *divergence);
   }

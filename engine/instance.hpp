@@ -92,6 +92,7 @@ class Instance final : public ExecutionHost {
   void load_without_running(Inbox& first);
   std::optional<ErrorDetails> termination(const Inbox& queued) const;
   void end_stopped(Inbox& queued, ErrorDetails details);
+  void split_at_request(Inbox& queued);
   void enter_recovery_gate(RecoveryGate::Mode mode, std::uint32_t count, Inbox& held);
   void wait_for_suspects(Inbox& held);
   bool start_new(Inbox& first);

@@ -48,23 +48,48 @@ bool keeps(const HistoryEvent& event, const std::unordered_set<std::uint64_t>& s
   }
 }
 
-// Where the failed attempt begins: the marker of the turn of the first failed call for an
-// Err from the code, else the failure itself. Returns: the cut, and whether it is a turn.
+bool is_schedule(EventKind kind) {
+  return kind == EventKind::ActivityScheduled || kind == EventKind::TimerCreated ||
+         kind == EventKind::EventSubscribed || kind == EventKind::SubOrchestrationScheduled ||
+         kind == EventKind::OrchestrationScheduled;
+}
+
+// The failed call the code failed on (see plan_rewind), or effect.end().
+std::vector<HistoryEvent>::const_iterator failed_call(const std::vector<HistoryEvent>& effect) {
+  auto last_schedule = std::find_if(effect.rbegin(), effect.rend(),
+                                    [](const HistoryEvent& e) { return is_schedule(e.kind); });
+  const std::uint64_t after = last_schedule == effect.rend() ? 0 : last_schedule->event_id;
+  auto first_after = std::find_if(effect.begin(), effect.end(), [after](const HistoryEvent& e) {
+    return is_failed_call(e.kind) && e.event_id > after;
+  });
+  if (first_after != effect.end()) return first_after;
+  auto last = std::find_if(effect.rbegin(), effect.rend(),
+                           [](const HistoryEvent& e) { return is_failed_call(e.kind); });
+  return last == effect.rend() ? effect.end() : std::prev(last.base());
+}
+
+// Where the failed attempt begins: the marker of the turn of the failed call for an Err from
+// the code (the turn of the suspension, if the call's failure was held), else the failure
+// itself. Returns: the cut, and whether it is a turn.
 std::pair<std::uint64_t, bool> find_cut(const std::vector<HistoryEvent>& effect) {
   const HistoryEvent& failure = effect.back();
   if (parse_error_kind(failure.name) != ErrorKind::OrchestrationFailed) {
     return {failure.event_id, false};
   }
-  auto failed = std::find_if(effect.begin(), effect.end(),
-                             [](const HistoryEvent& e) { return is_failed_call(e.kind); });
+  auto failed = failed_call(effect);
   if (failed == effect.end()) return {failure.event_id, false};
-  auto marker = std::find_if(std::make_reverse_iterator(failed), effect.rend(),
-                             [](const HistoryEvent& e) { return is_turn_marker(e.kind); });
-  // Turn 1 holds no results, so the marker is a TurnStarted; the guard keeps the start.
-  if (marker == effect.rend() || marker->kind != EventKind::TurnStarted) {
-    return {failure.event_id, false};
+  auto turn = effect.begin();
+  auto suspension = effect.end();  // the turn whose ExecutionSuspended is in force
+  for (auto it = effect.begin(); it != failed; ++it) {
+    if (is_turn_marker(it->kind)) turn = it;
+    if (it->kind == EventKind::ExecutionSuspended) suspension = turn;
+    if (it->kind == EventKind::ExecutionResumed) suspension = effect.end();
   }
-  return {marker->event_id, true};
+  if (is_turn_marker(failed->kind)) turn = failed;
+  if (suspension != effect.end()) turn = suspension;
+  // Turn 1 holds no results, so the marker is a TurnStarted; the guard keeps the start.
+  if (turn->kind != EventKind::TurnStarted) return {failure.event_id, false};
+  return {turn->event_id, true};
 }
 
 }  // namespace
@@ -124,6 +149,12 @@ Result<RewindPlan, Error> plan_rewind(const InstanceRecord& row,
   }
 
   RewindPlan plan;
+  for (const auto& event : effect) {
+    if (event.event_id >= cut && event.kind == EventKind::SubOrchestrationScheduled) {
+      plan.set_aside_children.push_back(
+          OpenChild{event.instance, event.event_id, event.name, event.data});
+    }
+  }
   HistoryEvent rewound;
   rewound.event_id = next_id++;
   rewound.kind = EventKind::ExecutionRewound;
@@ -171,7 +202,8 @@ Result<RewindPlan, Error> plan_rewind(const InstanceRecord& row,
         break;
       }
       case EventKind::SubOrchestrationScheduled:
-        plan.open_children.push_back(OpenChild{event.instance, event.event_id});
+        plan.open_children.push_back(
+            OpenChild{event.instance, event.event_id, event.name, event.data});
         break;
       case EventKind::ExecutionSuspended:
         plan.suspended = true;

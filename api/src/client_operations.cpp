@@ -3,9 +3,11 @@
 #include <duroxide/client.hpp>
 
 #include <chrono>
+#include <optional>
 #include <set>
 
 #include "api/src/client_input.hpp"
+#include "api/src/instance_tree.hpp"
 #include "engine/rewind.hpp"
 
 namespace duroxide {
@@ -49,10 +51,11 @@ Result<void, Error> request(Provider& store, std::string_view instance_id, Messa
   return store.commit_sync(std::move(batch));
 }
 
-// Rewinds one Failed instance, after the failed children it waits for (deepest first, so
-// that a child's result always finds its parent rewound or still Failed, and a later rewind
-// of the parent settles whatever a failed commit left). `seen` guards against a cycle of
-// parent ids in a damaged store.
+// Rewinds one Failed instance. The failed children it waits for are rewound first (deepest
+// first); after the instance's own commit, the children it waits for are read again and the
+// outcome of those that ended meanwhile is sent again: a child that ended before the commit
+// found its parent Failed and its notice was dropped (a duplicate is dropped by the parent).
+// `seen` guards against a cycle of parent ids in a damaged store.
 class Rewinder {
  public:
   Rewinder(Provider& store, std::string reason) : store_(store), reason_(std::move(reason)) {}
@@ -71,9 +74,10 @@ class Rewinder {
     batch.precondition = WriteBatch::Precondition::InstancePresent;
     batch.execution_id = row->execution_id;
     for (const auto& child : plan->open_children) {
-      if (auto settled = settle_child(*row, child, batch); !settled) return settled;
+      if (auto r = prepare_child(*row, child, batch); !r) return r;
     }
-    InstanceRecord rewound = std::move(*row);
+    if (auto r = set_aside(*row, plan->set_aside_children, batch); !r) return r;
+    InstanceRecord rewound = *row;
     rewound.state = InstanceState::Running;
     rewound.output.clear();
     rewound.error = ErrorDetails();
@@ -86,37 +90,122 @@ class Rewinder {
     batch.history = std::move(plan->events);
     batch.activities = std::move(plan->activities);
     for (auto& message : plan->messages) batch.messages.push_back(std::move(message));
-    return store_.commit_sync(std::move(batch));
+    if (auto r = store_.commit_sync(std::move(batch)); !r) return r;
+    return resend_outcomes(*row, plan->open_children);
   }
 
  private:
-  // A child the rewound parent waits for: a Failed one is rewound, a Completed one's output
-  // is sent again (its first notice found the parent Failed and was dropped), a missing one
-  // fails the call. A Running one will notify the parent when it ends.
-  Result<void, Error> settle_child(const InstanceRecord& parent, const engine::OpenChild& child,
-                                   WriteBatch& batch) {
+  bool is_ours(const InstanceRecord& parent, const engine::OpenChild& child,
+               const InstanceRecord& row) const {
+    return row.parent_id == parent.instance_id && row.parent_event_id == child.scheduled_by &&
+           row.parent_execution_id == parent.execution_id;
+  }
+
+  // Before the parent's commit: a Failed child is rewound; one whose start the failed step
+  // abandoned (no row) is started again with the parent's commit, as its scheduling step
+  // would have; one whose id another instance took gets a failure, as a refused start does.
+  Result<void, Error> prepare_child(const InstanceRecord& parent, const engine::OpenChild& child,
+                                    WriteBatch& batch) {
     auto row = store_.read_instance(child.instance_id);
-    if (!row && row.error().code != ErrorCode::NotFound) return Err(row.error());
-    const bool ours =
-        row && row->parent_id == parent.instance_id && row->parent_event_id == child.scheduled_by;
-    if (ours && row->state == InstanceState::Running) return {};
-    if (ours && row->state == InstanceState::Failed) return rewind(child.instance_id);
-    OrchestratorMessage notice;
-    notice.instance_id = parent.instance_id;
+    if (!row) {
+      if (row.error().code != ErrorCode::NotFound) return Err(row.error());
+      start_child(parent, child, batch);
+      return {};
+    }
+    if (!is_ours(parent, child, *row)) {
+      batch.messages.push_back(
+          child_notice(parent, child, MessageKind::SubOrchestrationFailed,
+                       std::string(to_string(ErrorKind::OrchestrationFailed)),
+                       "sub-orchestration id '" + child.instance_id + "' is already in use"));
+      return {};
+    }
+    if (row->state == InstanceState::Failed) return rewind(child.instance_id);
+    return {};
+  }
+
+  void start_child(const InstanceRecord& parent, const engine::OpenChild& child,
+                   WriteBatch& batch) {
+    const TimestampMs now = now_ms();
+    InstanceRecord row;
+    row.instance_id = child.instance_id;
+    row.name = child.name;
+    row.created_at = row.updated_at = now;
+    row.parent_id = parent.instance_id;
+    row.parent_execution_id = parent.execution_id;
+    row.parent_event_id = child.scheduled_by;
+    batch.created_instances.push_back(std::move(row));
+    OrchestratorMessage start =
+        message_to(child.instance_id, MessageKind::StartOrchestration, child.input);
+    start.name = child.name;
+    start.source_id = child.scheduled_by;
+    start.parent_id = parent.instance_id;
+    start.parent_execution_id = parent.execution_id;
+    batch.messages.push_back(std::move(start));
+  }
+
+  // The children the set-aside attempt started are not the rewound run's: finished ones are
+  // removed (with their own children), running ones terminated, so that the code may start
+  // them again under the same ids.
+  Result<void, Error> set_aside(const InstanceRecord& parent,
+                                const std::vector<engine::OpenChild>& children, WriteBatch& batch) {
+    std::optional<detail::InstanceTree> tree;
+    for (const auto& child : children) {
+      auto row = store_.read_instance(child.instance_id);
+      if (!row) {
+        if (row.error().code == ErrorCode::NotFound) continue;
+        return Err(row.error());
+      }
+      if (!is_ours(parent, child, *row)) continue;
+      if (row->state == InstanceState::Running) {
+        batch.messages.push_back(
+            message_to(child.instance_id, MessageKind::TerminateRequested, "parent rewound"));
+        continue;
+      }
+      if (!tree) {
+        auto loaded = detail::InstanceTree::load(store_);
+        if (!loaded) return Err(loaded.error());
+        tree = std::move(*loaded);
+      }
+      for (auto& id : tree->subtree(child.instance_id)) {
+        batch.deleted_instances.push_back(std::move(id));
+      }
+    }
+    return {};
+  }
+
+  OrchestratorMessage child_notice(const InstanceRecord& parent, const engine::OpenChild& child,
+                                   MessageKind kind, std::string name, std::string data) const {
+    OrchestratorMessage notice = message_to(parent.instance_id, kind, std::move(data));
     notice.execution_id = parent.execution_id;
     notice.source_id = child.scheduled_by;
-    notice.visible_at = now_ms();
-    if (ours) {
-      notice.kind = MessageKind::SubOrchestrationCompleted;
-      notice.data = row->output;
-    } else {
-      notice.kind = MessageKind::SubOrchestrationFailed;
-      notice.name = std::string(to_string(ErrorKind::OrchestrationFailed));
-      notice.data = "sub-orchestration '" + child.instance_id +
-                    "' no longer exists: the rewind cannot run it again";
+    notice.name = std::move(name);
+    return notice;
+  }
+
+  // After the parent's commit: the outcome of every child of ours that has ended, again.
+  Result<void, Error> resend_outcomes(const InstanceRecord& parent,
+                                      const std::vector<engine::OpenChild>& children) {
+    WriteBatch batch;
+    batch.instance_id = parent.instance_id;
+    batch.precondition = WriteBatch::Precondition::InstancePresent;
+    for (const auto& child : children) {
+      auto row = store_.read_instance(child.instance_id);
+      if (!row) {
+        if (row.error().code == ErrorCode::NotFound) continue;
+        return Err(row.error());
+      }
+      if (!is_ours(parent, child, *row)) continue;
+      if (row->state == InstanceState::Completed) {
+        batch.messages.push_back(
+            child_notice(parent, child, MessageKind::SubOrchestrationCompleted, {}, row->output));
+      } else if (row->state == InstanceState::Failed) {
+        batch.messages.push_back(child_notice(parent, child, MessageKind::SubOrchestrationFailed,
+                                              std::string(row->error.kind()),
+                                              row->error.display_message()));
+      }
     }
-    batch.messages.push_back(std::move(notice));
-    return {};
+    if (batch.messages.empty()) return {};
+    return store_.commit_sync(std::move(batch));
   }
 
   Provider& store_;

@@ -351,4 +351,288 @@ TEST_SUITE("engine.rewind") {
     history.resize(8);
     CHECK(engine::events_in_effect(history) == history);  // no rewind: unchanged
   }
+
+  TEST_CASE(
+      "a failure the code handled and went on from is kept; what succeeded after it is not run "
+      "again") {
+    Counter flaky, first, bad;
+    std::atomic<int> flaky_left{1};
+    std::atomic<bool> bad_fixed{false};
+    auto acts = ActivityRegistry::builder()
+                    .register_activity("Flaky",
+                                       [&](ActivityContext&, std::string) -> Result<std::string> {
+                                         flaky.add();
+                                         if (flaky_left.fetch_sub(1) > 0) return Err("flaky");
+                                         return std::string("f");
+                                       })
+                    .register_activity("First",
+                                       [&](ActivityContext&, std::string) {
+                                         first.add();
+                                         return std::string("1");
+                                       })
+                    .register_activity("Bad",
+                                       [&](ActivityContext&, std::string) -> Result<std::string> {
+                                         bad.add();
+                                         if (!bad_fixed) return Err("bad");
+                                         return std::string("b");
+                                       })
+                    .build();
+    auto orchs = OrchestrationRegistry::builder()
+                     .register_orchestration(
+                         "Handled",
+                         [](OrchestrationContext& ctx, std::string) -> Result<std::string> {
+                           auto a = ctx.schedule_activity("Flaky", "").into_activity();  // handled
+                           auto f = ctx.schedule_activity("First", "").into_activity().value();
+                           auto b = ctx.schedule_activity("Bad", "").into_activity();
+                           if (!b) return Err(b.error());
+                           return (a ? a.value() : std::string("-")) + f + b.value();
+                         })
+                     .build();
+    Harness h(acts, orchs);
+    REQUIRE(h.run("h1", "Handled", "").is_failed());
+    CHECK(first.value() == 1);
+    bad_fixed = true;
+    REQUIRE(h.client().rewind_instance("h1", "fixed"));
+    auto status = h.wait("h1");
+    REQUIRE(status.is_completed());
+    CHECK(first.value() == 1);  // contract: completed successfully, not run again
+    CHECK(flaky.value() == 1);  // the handled failure is not re-run either
+    CHECK(status.output() == "-1b");
+  }
+
+  TEST_CASE("a rewind of a failure that arrived while suspended does not come back suspended") {
+    Counter runs, release;
+    std::atomic<int> left{1};
+    auto acts = ActivityRegistry::builder()
+                    .register_activity("SlowFlaky",
+                                       [&](ActivityContext&, std::string) -> Result<std::string> {
+                                         runs.add();
+                                         release.wait_for(1);
+                                         if (left.fetch_sub(1) > 0) return Err("broken");
+                                         return std::string("ok");
+                                       })
+                    .build();
+    auto orchs = OrchestrationRegistry::builder()
+                     .register_orchestration(
+                         "SF",
+                         [](OrchestrationContext& ctx, std::string) -> Result<std::string> {
+                           auto r = ctx.schedule_activity("SlowFlaky", "").into_activity();
+                           if (!r) return Err(r.error());
+                           return r.value();
+                         })
+                     .build();
+    Harness h(acts, orchs);
+    h.client().start_orchestration("s", "SF", "").value();
+    REQUIRE(runs.wait_for(1));
+    REQUIRE(h.client().suspend_instance("s", "hold"));
+    REQUIRE(h.flush_messages("s"));
+    REQUIRE(h.client().get_orchestration_status("s").value().is_suspended());
+    release.add();
+    REQUIRE(h.wait_for_events("s", EventKind::ActivityFailed));
+    REQUIRE(h.client().resume_instance("s", "go"));
+    REQUIRE(h.wait("s").is_failed());
+    REQUIRE(h.client().rewind_instance("s", "fixed"));
+    auto status = h.client().get_orchestration_status("s").value();
+    CHECK_FALSE(status.is_suspended());
+    status = h.wait("s");
+    CHECK(status.is_completed());
+  }
+
+  TEST_CASE("a child the set-aside attempt started can be started again under its id") {
+    Counter flaky;
+    std::atomic<int> left{1};
+    auto acts = ActivityRegistry::builder()
+                    .register_activity("Flaky",
+                                       [&](ActivityContext&, std::string) -> Result<std::string> {
+                                         flaky.add();
+                                         if (left.fetch_sub(1) > 0) return Err("broken");
+                                         return std::string("f");
+                                       })
+                    .build();
+    auto orchs =
+        OrchestrationRegistry::builder()
+            .register_orchestration(
+                "P",
+                [](OrchestrationContext& ctx, std::string) -> Result<std::string> {
+                  auto r = ctx.schedule_activity("Flaky", "").into_activity();
+                  auto note = ctx.schedule_sub_orchestration_with_id(
+                                     "Note", ctx.instance_id() + "-note", r ? "ok" : "failed")
+                                  .into_sub_orchestration();
+                  if (!r) return Err(r.error());
+                  if (!note) return Err("note: " + note.error());
+                  return r.value() + note.value();
+                })
+            .register_orchestration(
+                "Note", [](OrchestrationContext&, std::string) { return std::string("n"); })
+            .build();
+    Harness h(acts, orchs);
+    REQUIRE(h.run("p", "P", "").is_failed());
+    REQUIRE(h.client().rewind_instance("p", "again"));
+    auto status = h.wait("p");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "fn");
+  }
+
+  TEST_CASE("a child whose start the failed step abandoned is started by the rewind") {
+    auto orchs =
+        OrchestrationRegistry::builder()
+            .register_orchestration(
+                "P2",
+                [](OrchestrationContext& ctx, std::string) -> Result<std::string> {
+                  ctx.schedule_wait("go").into_event();
+                  auto kid = ctx.schedule_sub_orchestration("Kid2", "").into_sub_orchestration();
+                  if (!kid) return Err("kid: " + kid.error());
+                  return kid.value();
+                })
+            .register_orchestration(
+                "Kid2", [](OrchestrationContext&, std::string) { return std::string("k"); })
+            .build();
+    Harness h(ActivityRegistry::builder().build(), orchs);
+    h.client().start_orchestration("q", "P2", "").value();
+    REQUIRE(h.wait_for_events("q", EventKind::EventSubscribed));
+    REQUIRE(h.client().suspend_instance("q", "hold"));
+    REQUIRE(h.client().raise_event("q", "go", ""));
+    REQUIRE(h.client().cancel_instance("q", "stop"));
+    REQUIRE(h.flush_messages("q"));
+    REQUIRE(h.client().resume_instance("q", "go"));
+    auto status = h.wait("q");
+    REQUIRE(status.is_failed());
+    CHECK(status.details().display_message() == "canceled: stop");
+    auto history = h.store()->read_history("q", 1).value();
+    CHECK(count_kind(history, EventKind::SubOrchestrationScheduled) == 1);
+    REQUIRE(h.client().rewind_instance("q", "again"));
+    status = h.wait("q");
+    REQUIRE(status.is_completed());
+    CHECK(status.output() == "k");
+  }
+
+  TEST_CASE("children rewound with their parent that end before its commit reach it") {
+    std::atomic<bool> fail{true};
+    auto orchs = OrchestrationRegistry::builder()
+                     .register_orchestration(
+                         "Many",
+                         [](OrchestrationContext& ctx, std::string) -> Result<std::string> {
+                           std::vector<DurableFuture> kids;
+                           for (int i = 0; i < 20; ++i) {
+                             kids.push_back(ctx.schedule_sub_orchestration_with_id(
+                                 "Once", ctx.instance_id() + "-c" + std::to_string(i), ""));
+                           }
+                           std::string out;
+                           for (auto& k : kids) {
+                             auto r = k.into_sub_orchestration();
+                             if (!r) return Err("kid failed: " + r.error());
+                             out += r.value();
+                           }
+                           return out;
+                         })
+                     .register_orchestration(
+                         "Once",
+                         [&fail](OrchestrationContext&, std::string) -> Result<std::string> {
+                           if (fail) throw std::runtime_error("boom");
+                           return std::string("k");
+                         })
+                     .build();
+    Harness h(ActivityRegistry::builder().build(), orchs);
+    REQUIRE(h.run("m", "Many", "").is_failed());
+    for (int i = 0; i < 20; ++i) {
+      REQUIRE(h.wait("m-c" + std::to_string(i)).is_failed());
+    }
+    fail = false;
+    REQUIRE(h.client().rewind_instance("m", "again"));
+    auto st = h.wait("m");
+    REQUIRE(st.is_completed());
+    CHECK(st.output() == std::string(20, 'k'));
+  }
+
+  TEST_CASE("a divergence found in replay keeps the pending timer for the rewind") {
+    auto code = [](bool changed) {
+      return OrchestrationRegistry::builder()
+          .register_orchestration("TT",
+                                  [changed](OrchestrationContext& ctx, std::string) {
+                                    if (changed) {
+                                      ctx.schedule_timer(2h).into_timer();
+                                      return std::string("never");
+                                    }
+                                    ctx.schedule_timer(1h).into_timer();
+                                    return std::string("done");
+                                  })
+          .build();
+    };
+    Harness h(ActivityRegistry::builder().build(), code(false));
+    h.client().start_orchestration("d", "TT", "").value();
+    REQUIRE(h.wait_for_events("d", EventKind::TimerCreated));
+    h.stop();
+    auto history = h.store()->read_history("d", 1).value();
+    auto timer = std::find_if(history.begin(), history.end(),
+                              [](const auto& e) { return e.kind == EventKind::TimerCreated; });
+    WriteBatch batch;
+    batch.instance_id = "d";
+    OrchestratorMessage fired;
+    fired.instance_id = "d";
+    fired.execution_id = 1;
+    fired.kind = MessageKind::TimerFired;
+    fired.source_id = timer->event_id;
+    fired.visible_at = 0;
+    batch.messages.push_back(fired);
+    REQUIRE(h.store()->commit_sync(std::move(batch)));
+    {
+      auto runtime = Runtime::start_with_options(h.store(), ActivityRegistry::builder().build(),
+                                                 code(true), testlib::quiet_options());
+      auto status = h.wait("d");
+      REQUIRE(status.is_failed());
+      CHECK(status.details().kind() == "Nondeterminism");
+    }
+    history = h.store()->read_history("d", 1).value();
+    CHECK(count_kind(history, EventKind::TimerFired) == 1);
+    auto runtime = Runtime::start_with_options(h.store(), ActivityRegistry::builder().build(),
+                                               code(false), testlib::quiet_options());
+    REQUIRE(h.client().rewind_instance("d", "reverted"));
+    CHECK(h.wait("d").is_completed());
+  }
+
+  TEST_CASE("a retried call that succeeded is not run again by a rewind of a later failure") {
+    Counter flaky, first, bad;
+    std::atomic<int> flaky_left{1};
+    std::atomic<bool> bad_fixed{false};
+    auto acts = ActivityRegistry::builder()
+                    .register_activity("Flaky",
+                                       [&](ActivityContext&, std::string) -> Result<std::string> {
+                                         flaky.add();
+                                         if (flaky_left.fetch_sub(1) > 0) return Err("flaky");
+                                         return std::string("f");
+                                       })
+                    .register_activity("First",
+                                       [&](ActivityContext&, std::string) {
+                                         first.add();
+                                         return std::string("1");
+                                       })
+                    .register_activity("Bad",
+                                       [&](ActivityContext&, std::string) -> Result<std::string> {
+                                         bad.add();
+                                         if (!bad_fixed) return Err("bad");
+                                         return std::string("b");
+                                       })
+                    .build();
+    auto orchs = OrchestrationRegistry::builder()
+                     .register_orchestration(
+                         "Retried",
+                         [](OrchestrationContext& ctx, std::string) -> Result<std::string> {
+                           auto a = ctx.schedule_activity_with_retry("Flaky", "", RetryPolicy(3))
+                                        .into_activity()
+                                        .value();
+                           auto f = ctx.schedule_activity("First", "").into_activity().value();
+                           auto b = ctx.schedule_activity("Bad", "").into_activity();
+                           if (!b) return Err(b.error());
+                           return a + f + b.value();
+                         })
+                     .build();
+    Harness h(acts, orchs);
+    REQUIRE(h.run("r9", "Retried", "").is_failed());
+    CHECK(flaky.value() == 2);
+    bad_fixed = true;
+    REQUIRE(h.client().rewind_instance("r9", "fixed"));
+    REQUIRE(h.wait("r9").is_completed());
+    CHECK(flaky.value() == 2);
+    CHECK(first.value() == 1);
+  }
 }

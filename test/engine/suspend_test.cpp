@@ -208,4 +208,37 @@ TEST_SUITE("engine.suspend") {
     CHECK(std::count(kinds.begin(), kinds.end(), EventKind::ExecutionResumed) == 0);
     CHECK(h.client().get_orchestration_status("d").value().is_suspended());
   }
+
+  TEST_CASE(
+      "a suspend queued behind an event waits for that turn; the next execution is suspended") {
+    Counter steps;
+    auto orchs = OrchestrationRegistry::builder()
+                     .register_orchestration(
+                         "Loop",
+                         [&](OrchestrationContext& ctx, std::string n) -> Result<std::string> {
+                           ctx.schedule_wait("tick").into_event();
+                           steps.add();
+                           if (n.size() < 3) return ctx.continue_as_new(n + "x");
+                           return n;
+                         })
+                     .build();
+    Harness h(ActivityRegistry::builder().build(), orchs);
+    h.client().start_orchestration("l", "Loop", "").value();
+    REQUIRE(h.wait_for_events("l", EventKind::EventSubscribed));
+    h.stop();
+    REQUIRE(h.client().raise_event("l", "tick", ""));
+    REQUIRE(h.client().suspend_instance("l", "hold"));
+    h.start();
+    REQUIRE(h.wait_until(
+        [&] { return h.client().get_orchestration_status("l").value().is_suspended(); }));
+    CHECK(steps.value() == 1);  // the tick queued before the suspend ran; nothing after it
+    CHECK(h.client().get_instance_info("l").value().execution_id == 2);
+    // Raised after suspend_instance returned: held by the next execution.
+    REQUIRE(h.client().raise_event("l", "tick", ""));
+    REQUIRE(h.flush_messages("l"));
+    CHECK(h.client().get_orchestration_status("l").value().is_suspended());
+    CHECK(steps.value() == 1);
+    REQUIRE(h.client().resume_instance("l", "go"));
+    REQUIRE(h.wait_until([&] { return steps.value() == 2; }));
+  }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Terminate: the instance ends without running its code; children and activities follow.
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -120,5 +121,40 @@ TEST_SUITE("engine.terminate") {
     CHECK(h.client().get_orchestration_status("q").value().is_completed());
     CHECK(h.store()->read_history("q", 1).value() == before);
     CHECK(h.client().terminate_instance("none", "x").error().code == ErrorCode::NotFound);
+  }
+
+  TEST_CASE("terminate of an instance not in memory keeps the results it never saw") {
+    auto orchs = OrchestrationRegistry::builder()
+                     .register_orchestration("T",
+                                             [](OrchestrationContext& ctx, std::string) {
+                                               ctx.schedule_timer(1h).into_timer();
+                                               return std::string("done");
+                                             })
+                     .build();
+    Harness h(ActivityRegistry::builder().build(), orchs);
+    h.client().start_orchestration("t", "T", "").value();
+    REQUIRE(h.wait_for_events("t", EventKind::TimerCreated));
+    h.stop();
+    auto history = h.store()->read_history("t", 1).value();
+    auto timer = std::find_if(history.begin(), history.end(),
+                              [](const auto& e) { return e.kind == EventKind::TimerCreated; });
+    WriteBatch batch;
+    batch.instance_id = "t";
+    OrchestratorMessage fired;
+    fired.instance_id = "t";
+    fired.execution_id = 1;
+    fired.kind = MessageKind::TimerFired;
+    fired.source_id = timer->event_id;
+    fired.visible_at = 0;
+    batch.messages.push_back(fired);
+    REQUIRE(h.store()->commit_sync(std::move(batch)));
+    REQUIRE(h.client().terminate_instance("t", "stop"));
+    h.start();
+    REQUIRE(h.wait("t").is_failed());
+    history = h.store()->read_history("t", 1).value();
+    CHECK(std::count_if(history.begin(), history.end(),
+                        [](const auto& e) { return e.kind == EventKind::TimerFired; }) == 1);
+    REQUIRE(h.client().rewind_instance("t", "again"));
+    CHECK(h.wait("t").is_completed());
   }
 }
