@@ -2,6 +2,8 @@
 // The instance counters of the `meta` sub-database, read and written inside write txns.
 #include "storage/instance_counts.hpp"
 
+#include <cstddef>
+#include <iterator>
 #include <string>
 
 #include <lmdb.h>
@@ -12,17 +14,14 @@
 namespace duroxide::storage {
 namespace {
 
-struct Field {
-  std::string_view key;
-  std::int64_t InstanceCounts::*value;
+/// The fields in the order the value stores them.
+constexpr std::int64_t InstanceCounts::*kFields[] = {
+    &InstanceCounts::running,
+    &InstanceCounts::completed,
+    &InstanceCounts::failed,
+    &InstanceCounts::suspended,
 };
-
-constexpr Field kFields[] = {
-    {kMetaRunningKey, &InstanceCounts::running},
-    {kMetaCompletedKey, &InstanceCounts::completed},
-    {kMetaFailedKey, &InstanceCounts::failed},
-    {kMetaSuspendedKey, &InstanceCounts::suspended},
-};
+constexpr std::size_t kValueBytes = 8 * std::size(kFields);
 
 }  // namespace
 
@@ -47,24 +46,25 @@ void InstanceCounts::add_row(std::string_view bytes, std::int64_t sign) {
 }
 
 int read_counts(MDB_txn* txn, const Databases& dbs, InstanceCounts* counts) {
-  for (const Field& field : kFields) {
-    std::string_view value;
-    const int rc = db_get(txn, dbs.meta, field.key, &value);
-    if (rc != 0) return rc;
-    if (value.size() != 8) return MDB_CORRUPTED;
-    counts->*field.value = static_cast<std::int64_t>(get_be64(value));
+  std::string_view value;
+  const int rc = db_get(txn, dbs.meta, kMetaCountsKey, &value);
+  if (rc != 0) return rc;
+  if (value.size() != kValueBytes) return MDB_CORRUPTED;
+  for (const auto field : kFields) {
+    counts->*field = static_cast<std::int64_t>(get_be64(value));
+    value.remove_prefix(8);
   }
   return 0;
 }
 
 int write_counts(MDB_txn* txn, const Databases& dbs, const InstanceCounts& counts) {
-  for (const Field& field : kFields) {
-    std::string value;
-    const std::int64_t count = counts.*field.value;
+  std::string value;
+  value.reserve(kValueBytes);
+  for (const auto field : kFields) {
+    const std::int64_t count = counts.*field;
     put_be64(value, count < 0 ? 0 : static_cast<std::uint64_t>(count));
-    if (const int rc = db_put(txn, dbs.meta, field.key, value, 0); rc != 0) return rc;
   }
-  return 0;
+  return db_put(txn, dbs.meta, kMetaCountsKey, value, 0);
 }
 
 int apply_counts(MDB_txn* txn, const Databases& dbs, const InstanceCounts& change) {
@@ -76,7 +76,7 @@ int apply_counts(MDB_txn* txn, const Databases& dbs, const InstanceCounts& chang
   } else if (rc != 0) {
     return rc;
   }
-  for (const Field& field : kFields) counts.*field.value += change.*field.value;
+  for (const auto field : kFields) counts.*field += change.*field;
   return write_counts(txn, dbs, counts);
 }
 

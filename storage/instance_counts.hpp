@@ -11,11 +11,9 @@
 
 namespace duroxide::storage {
 
-/// The `meta` keys of the counters, each a be64.
-inline constexpr std::string_view kMetaRunningKey = "instances_running";
-inline constexpr std::string_view kMetaCompletedKey = "instances_completed";
-inline constexpr std::string_view kMetaFailedKey = "instances_failed";
-inline constexpr std::string_view kMetaSuspendedKey = "instances_suspended";
+/// The `meta` key of the counters: be64 running, completed, failed, suspended (32 bytes), one
+/// value so that a txn reads and writes it once.
+inline constexpr std::string_view kMetaCountsKey = "instance_counts";
 
 /// Instance rows by state; `suspended` counts the Running rows whose suspended flag is set
 /// (they are in `running` too). As a change, each field is the difference to add.
@@ -34,12 +32,13 @@ struct InstanceCounts {
   bool zero() const { return running == 0 && completed == 0 && failed == 0 && suspended == 0; }
 };
 
-/// Reads the counters of `txn`. Returns: LMDB's code; MDB_NOTFOUND if a key is missing (a
-/// store written before they existed), MDB_CORRUPTED for a value that is not 8 bytes.
+/// Reads the counters of `txn`. Returns: LMDB's code; MDB_NOTFOUND if they are missing (a
+/// store written before they existed), MDB_CORRUPTED for a value that is not 32 bytes.
 int read_counts(MDB_txn* txn, const Databases& dbs, InstanceCounts* counts);
 /// Writes `counts` (negative values, which only damage could produce, are stored as 0).
 int write_counts(MDB_txn* txn, const Databases& dbs, const InstanceCounts& counts);
-/// Adds `change` to the stored counters (missing ones start at 0). Returns: LMDB's code.
+/// Adds `change` to the stored counters (missing ones start at 0); does nothing for no change.
+/// Returns: LMDB's code.
 int apply_counts(MDB_txn* txn, const Databases& dbs, const InstanceCounts& change);
 
 }  // namespace duroxide::storage
