@@ -7,7 +7,7 @@
 
 #include <duroxide/provider.hpp>
 
-#include "storage/instance_counts.hpp"
+#include "storage/lmdb_counts.hpp"
 #include "storage/lmdb_env.hpp"
 
 namespace duroxide::storage {

@@ -9,8 +9,8 @@
 #include <lmdb.h>
 
 #include "storage/codec.hpp"
-#include "storage/instance_counts.hpp"
 #include "storage/keys.hpp"
+#include "storage/lmdb_counts.hpp"
 #include "storage/platform/platform.hpp"
 
 static_assert(std::is_same_v<MDB_dbi, duroxide::storage::Dbi>);

@@ -4,8 +4,8 @@
 
 #include <duroxide/management.hpp>
 
-#include "storage/instance_counts.hpp"
 #include "storage/keys.hpp"
+#include "storage/lmdb_counts.hpp"
 #include "storage/lmdb_store.hpp"
 
 namespace duroxide::storage {

@@ -12,8 +12,8 @@
 #include <duroxide/detail/check.hpp>
 
 #include "storage/codec.hpp"
-#include "storage/instance_counts.hpp"
 #include "storage/keys.hpp"
+#include "storage/lmdb_counts.hpp"
 
 namespace duroxide::storage {
 namespace {

@@ -22,8 +22,8 @@
 #include <duroxide/provider.hpp>
 #include <duroxide/result.hpp>
 
-#include "storage/instance_counts.hpp"
 #include "storage/listeners.hpp"
+#include "storage/lmdb_counts.hpp"
 #include "storage/lmdb_env.hpp"
 #include "storage/prepared_batch.hpp"
 

@@ -14,8 +14,8 @@
 #include <duroxide/management.hpp>
 
 #include "storage/codec.hpp"
-#include "storage/instance_counts.hpp"
 #include "storage/keys.hpp"
+#include "storage/lmdb_counts.hpp"
 #include "storage/lmdb_env.hpp"
 #include "test/storage/child_process.hpp"
 #include "test/storage/raw_lmdb.hpp"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The instance counters of the `meta` sub-database, read and written inside write txns.
-#include "storage/instance_counts.hpp"
+#include "storage/lmdb_counts.hpp"
 
 #include <cstddef>
 #include <iterator>
