@@ -68,8 +68,8 @@ class Writer {
   void submit(PreparedBatch batch);
   /// Queues batches that are committed in one txn (see Provider::commit_group): the writer
   /// never splits them across txns, even past max_batches_per_commit, except to isolate an
-  /// LMDB failure of the shared txn (then each is redone alone). Each batch's `done` is
-  /// called as for submit.
+  /// LMDB failure of the shared txn: the group is then redone alone, and if that fails too,
+  /// each of its batches alone. Each batch's `done` is called as for submit.
   void submit_group(std::vector<PreparedBatch> batches);
   /// Delivers `notice` to the listeners from the writer thread soon (merged with others).
   void post(const ChangeNotice& notice);
