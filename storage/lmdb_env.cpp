@@ -474,4 +474,16 @@ int Cursor::next(std::string_view* key, std::string_view* value) {
   return cursor_get(cursor_, &k, key, value, MDB_NEXT);
 }
 
+int Cursor::find(std::string_view key, std::string_view* value) {
+  MDB_val k = to_val(key);
+  std::string_view found_key;
+  return cursor_get(cursor_, &k, &found_key, value, MDB_SET_KEY);
+}
+
+int Cursor::put(std::string_view key, std::string_view value, unsigned flags) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  return mdb_cursor_put(cursor_, &k, &v, flags);
+}
+
 }  // namespace duroxide::storage

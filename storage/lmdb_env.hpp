@@ -145,7 +145,8 @@ class TxnGuard {
   MDB_txn* txn_;
 };
 
-/// A cursor over one sub-database. Requires: destroyed before its txn ends.
+/// A cursor over one sub-database. Requires: destroyed before its txn ends (a write txn's
+/// commit frees its cursors: close them first).
 class Cursor {
  public:
   Cursor(MDB_txn* txn, Dbi dbi);
@@ -159,6 +160,11 @@ class Cursor {
   int first(std::string_view* key, std::string_view* value);
   int seek(std::string_view from, std::string_view* key, std::string_view* value);  ///< >= from
   int next(std::string_view* key, std::string_view* value);
+  /// Positions the cursor at `key` exactly and fills `value`.
+  int find(std::string_view key, std::string_view* value);
+  /// mdb_cursor_put: with MDB_CURRENT, replaces the record the cursor is at (`key` must be its
+  /// key). Requires: a cursor of a write txn.
+  int put(std::string_view key, std::string_view value, unsigned flags);
 
  private:
   MDB_cursor* cursor_ = nullptr;

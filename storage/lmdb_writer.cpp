@@ -3,6 +3,7 @@
 #include "storage/lmdb_writer.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -240,6 +241,10 @@ Result<Writer::Outcomes, Writer::TxnAbort> Writer::try_txn(std::span<PreparedBat
   outcomes.reserve(batches.size());
   Rewrites rewrites;
   InstanceCounts counts;  // what the batches change in the instance counters
+  // One cursor reads the row a batch replaces and writes the new one where it found it. It
+  // is closed before the commit, which would free it.
+  std::optional<Cursor> rows(std::in_place, txn, env_.dbs().instances);
+  if (rows->status() != 0) return Err(TxnAbort{rows->status()});
   for (PreparedBatch& batch : batches) {
     rewrites.clear();
     if (auto checked = check(txn, batch, rewrites); !checked) {
@@ -247,11 +252,12 @@ Result<Writer::Outcomes, Writer::TxnAbort> Writer::try_txn(std::span<PreparedBat
       outcomes.emplace_back(Err(std::get<Error>(checked.error())));
       continue;
     }
-    if (auto written = write(txn, batch, rewrites, next_seq, counts); !written) {
+    if (auto written = write(txn, *rows, batch, rewrites, next_seq, counts); !written) {
       return Err(written.error());
     }
     outcomes.emplace_back();
   }
+  rows.reset();
   int rc = write_next_seq(txn, env_.dbs(), next_seq);
   if (rc == 0) rc = apply_counts(txn, env_.dbs(), counts);
   if (rc == 0) rc = mdb_txn_commit(guard.release());
@@ -331,7 +337,7 @@ Result<void, Writer::Rejection> Writer::check_attempts(MDB_txn* txn, const Prepa
 
 // Rows are counted as they change: the row a put replaces leaves the counters, the new one
 // enters them (`counts`, written once per txn).
-Result<void, Writer::TxnAbort> Writer::write(MDB_txn* txn, PreparedBatch& batch,
+Result<void, Writer::TxnAbort> Writer::write(MDB_txn* txn, Cursor& rows, PreparedBatch& batch,
                                              const Rewrites& rewrites, std::uint64_t& next_seq,
                                              InstanceCounts& counts) {
   const Databases& dbs = env_.dbs();
@@ -346,10 +352,13 @@ Result<void, Writer::TxnAbort> Writer::write(MDB_txn* txn, PreparedBatch& batch,
     rc = delete_instances(txn, dbs, batch.deleted_instances, batch.removed, counts);
   if (rc == 0 && batch.instance_row) {
     std::string_view old_row;
-    rc = db_get(txn, dbs.instances, batch.instance_id, &old_row);
-    if (rc == 0) counts.add_row(old_row, -1);
-    if (rc == MDB_NOTFOUND) rc = 0;
-    if (rc == 0) rc = db_put(txn, dbs.instances, batch.instance_id, *batch.instance_row, 0);
+    rc = rows.find(batch.instance_id, &old_row);
+    if (rc == 0) {
+      counts.add_row(old_row, -1);
+      rc = rows.put(batch.instance_id, *batch.instance_row, MDB_CURRENT);
+    } else if (rc == MDB_NOTFOUND) {
+      rc = rows.put(batch.instance_id, *batch.instance_row, 0);
+    }
     if (rc == 0) counts.add_row(*batch.instance_row, 1);
   }
   for (auto it = batch.history.begin(); rc == 0 && it != batch.history.end(); ++it) {

@@ -109,8 +109,9 @@ class Writer {
   Result<void, Rejection> check(MDB_txn* txn, const PreparedBatch& batch, Rewrites& rewrites);
   Result<void, Rejection> check_attempts(MDB_txn* txn, const PreparedBatch& batch,
                                          Rewrites& rewrites);
-  Result<void, TxnAbort> write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites,
-                               std::uint64_t& next_seq, InstanceCounts& counts);
+  Result<void, TxnAbort> write(MDB_txn* txn, Cursor& rows, PreparedBatch& batch,
+                               const Rewrites& rewrites, std::uint64_t& next_seq,
+                               InstanceCounts& counts);
   /// Appends the outcomes of `batches` redone in their own txn (`result`) to `outcomes`.
   static void redo_alone(std::span<PreparedBatch> batches, Result<Outcomes, Error> result,
                          Outcomes& outcomes);
