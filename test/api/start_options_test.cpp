@@ -228,6 +228,27 @@ TEST_SUITE("api.start_options") {
     CHECK(stats.queued_messages == 3);
   }
 
+  TEST_CASE("start_orchestrations over a provider with the default commit_group") {
+    auto lmdb = LmdbProvider::open_temporary().value();
+    // ProviderWrapper forwards commit but not commit_group: Provider's default commits the
+    // batches one by one, in order, and still gives one result per request.
+    struct Plain final : testlib::ProviderWrapper {
+      using ProviderWrapper::ProviderWrapper;
+      void commit_group(std::vector<WriteBatch> batches, GroupCallback done) override {
+        Provider::commit_group(std::move(batches), std::move(done));
+      }
+    };
+    Client client(std::make_shared<Plain>(lmdb));
+    std::vector<StartRequest> requests = {
+        {"a", "Echo", "1", {}}, {"a", "Echo", "2", {}}, {"b", "Echo", "3", {}}};
+    const auto results = client.start_orchestrations(std::move(requests));
+    REQUIRE(results.size() == 3);
+    CHECK(results[0]);
+    CHECK(results[1].error().code == ErrorCode::AlreadyExists);
+    CHECK(results[2]);
+    CHECK(lmdb->read_instance("b").value().state == InstanceState::Running);
+  }
+
   TEST_CASE("start_orchestrations: the started instances run, and none at all is fine") {
     auto h = harness();
     CHECK(h.client().start_orchestrations({}).empty());
