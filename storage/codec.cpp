@@ -384,6 +384,43 @@ Result<InstanceState, Error> peek_instance_state(std::string_view bytes) {
   return peeked(in, state, bytes, "instance record");
 }
 
+Result<std::pair<InstanceState, bool>, Error> peek_instance_class(std::string_view bytes) {
+  auto state = peek_instance_state(bytes);
+  if (!state) return Err(state.error());
+  if (bytes.size() < kVersionBytes + 1 + kChecksumBytes) {
+    return Err(corrupt("instance record", bytes, "truncated"));
+  }
+  const auto flag = static_cast<unsigned char>(bytes[bytes.size() - kChecksumBytes - 1]);
+  if (flag > 1) return Err(corrupt("instance record", bytes, "suspended flag out of range"));
+  return std::pair{*state, flag == 1};
+}
+
+Result<std::pair<std::string, InstanceRecord>, Error> upgrade_instance_record_v4(
+    std::string_view bytes) {
+  constexpr std::uint32_t kOldVersion = 4;
+  if (bytes.size() < kVersionBytes + kChecksumBytes) {
+    return Err(corrupt("instance record", bytes, "truncated"));
+  }
+  const std::string_view body = bytes.substr(0, bytes.size() - kChecksumBytes);
+  if (crc32c(body) != decode_fixed32(bytes.data() + body.size())) {
+    return Err(corrupt("instance record", bytes, "checksum mismatch"));
+  }
+  if (decode_fixed32(body.data()) != kOldVersion) {
+    return Err(corrupt("instance record", bytes,
+                       "version " + std::to_string(decode_fixed32(body.data())) +
+                           " where format version 2 has version 4"));
+  }
+  // Version 5 is version 4 followed by the flag: decoding the result checks everything else.
+  std::string upgraded;
+  put_fixed32(upgraded, kRecordVersion);
+  upgraded.append(body.substr(kVersionBytes));
+  upgraded.push_back('\0');
+  put_fixed32(upgraded, crc32c(upgraded));
+  auto record = decode_instance_record(upgraded);
+  if (!record) return Err(record.error());
+  return std::pair{std::move(upgraded), std::move(*record)};
+}
+
 Result<std::string_view, Error> peek_message_instance_id(std::string_view bytes) {
   return leading_instance_id(bytes, kMessageVersion, "OrchestratorMessage", "orchestrator message");
 }

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <duroxide/error.hpp>
 #include <duroxide/provider.hpp>
@@ -33,6 +34,15 @@ Result<InstanceRecord, Error> decode_instance_record(std::string_view bytes);
 /// an ActivityWorkItem (a view into `bytes`). Returns: Corruption if the bytes read so far are
 /// bad (the rest of the record is not checked).
 Result<InstanceState, Error> peek_instance_state(std::string_view bytes);
+/// The state of an InstanceRecord and its suspended flag (its last field, read from its place
+/// before the checksum). Returns: Corruption as peek_instance_state, or for a flag not 0 or 1.
+Result<std::pair<InstanceState, bool>, Error> peek_instance_class(std::string_view bytes);
+
+/// Returns: an InstanceRecord of class version 4 (format version 2: the layout of version 5
+/// without the trailing suspended flag) rewritten as class version 5 with the flag 0, and the
+/// record it holds; Corruption if `bytes` is not a sound version 4 record.
+Result<std::pair<std::string, InstanceRecord>, Error> upgrade_instance_record_v4(
+    std::string_view bytes);
 Result<std::string_view, Error> peek_message_instance_id(std::string_view bytes);
 Result<std::string_view, Error> peek_work_item_instance_id(std::string_view bytes);
 

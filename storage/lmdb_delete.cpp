@@ -17,12 +17,14 @@ namespace {
 
 using Ids = std::set<std::string_view>;
 
-/// Returns: the ids of `ids` that have a row, as views into `ids`.
-int present_ids(MDB_txn* txn, Dbi instances, const std::vector<std::string>& ids, Ids& present) {
+/// Returns: the ids of `ids` that have a row, as views into `ids`; subtracts each row from
+/// `counts`.
+int present_ids(MDB_txn* txn, Dbi instances, const std::vector<std::string>& ids, Ids& present,
+                InstanceCounts& counts) {
   for (const auto& id : ids) {
     std::string_view value;
     const int rc = db_get(txn, instances, id, &value);
-    if (rc == 0) present.insert(id);
+    if (rc == 0 && present.insert(id).second) counts.add_row(value, -1);
     if (rc != 0 && rc != MDB_NOTFOUND) return rc;
   }
   return 0;
@@ -95,9 +97,9 @@ int delete_history_before(MDB_txn* txn, Dbi history, std::string_view instance_i
 }
 
 int delete_instances(MDB_txn* txn, const Databases& dbs, const std::vector<std::string>& ids,
-                     RemovedRecords& removed) {
+                     RemovedRecords& removed, InstanceCounts& counts) {
   Ids present;
-  if (const int rc = present_ids(txn, dbs.instances, ids, present); rc != 0) return rc;
+  if (const int rc = present_ids(txn, dbs.instances, ids, present, counts); rc != 0) return rc;
   if (present.empty()) return 0;
   for (const std::string_view id : present) {
     int rc = db_del(txn, dbs.instances, id);

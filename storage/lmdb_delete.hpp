@@ -7,6 +7,7 @@
 
 #include <duroxide/provider.hpp>
 
+#include "storage/lmdb_counts.hpp"
 #include "storage/lmdb_env.hpp"
 
 namespace duroxide::storage {
@@ -21,10 +22,10 @@ struct RemovedRecords {
 /// row, the history of every execution, and the orchestrator messages and work items whose
 /// instance_id is one of them, found by one scan of each queue. A queued record whose instance
 /// id cannot be read is left in place (fetching it reports the damage). Appends the keys of the
-/// removed queue records to `removed`.
+/// removed queue records to `removed`, and subtracts the deleted rows from `counts`.
 /// Returns: LMDB's code; nonzero means the txn must be aborted.
 int delete_instances(MDB_txn* txn, const Databases& dbs, const std::vector<std::string>& ids,
-                     RemovedRecords& removed);
+                     RemovedRecords& removed, InstanceCounts& counts);
 
 /// Deletes, inside `txn`, the history of the executions of `instance_id` before `execution_id`.
 /// Returns: LMDB's code; nonzero means the txn must be aborted.

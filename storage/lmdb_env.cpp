@@ -4,10 +4,13 @@
 
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <lmdb.h>
 
+#include "storage/codec.hpp"
 #include "storage/keys.hpp"
+#include "storage/lmdb_counts.hpp"
 #include "storage/platform/platform.hpp"
 
 static_assert(std::is_same_v<MDB_dbi, duroxide::storage::Dbi>);
@@ -19,6 +22,8 @@ namespace {
 constexpr unsigned kMaxDbs = 8;
 /// How often a txn is retried after another process resized the map under it.
 constexpr int kMaxResizeRetries = 8;
+/// How often opening grows the map for an upgrade before it gives up.
+constexpr int kMaxGrows = 40;
 
 MDB_val to_val(std::string_view bytes) {
   return MDB_val{bytes.size(), const_cast<char*>(bytes.data())};  // LMDB never writes through it
@@ -32,7 +37,8 @@ Error make_error(ErrorCode code, std::string message) { return Error{code, std::
 
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
-/// The rest of the message for a store of another format version: there is no migration.
+/// The rest of the message for a store of a format version this build neither reads nor
+/// upgrades.
 std::string format_advice(std::uint32_t version) {
   const std::string reads =
       "this build does not read (it reads format version " + std::to_string(kFormatVersion) + ")";
@@ -94,6 +100,15 @@ Result<void, Error> Env::open_file() {
   if (rc != 0) return Err(lmdb_error(rc, "configuring the environment", path_));
   // MDB_NOTLS: fibers sharing a thread each hold their own read txn, and a txn may end on
   // another thread than the one that began it.
+  // Before mdb_env_open, which would create the file and its -lock file.
+  if (!options_.create_if_missing) {
+    const auto exists = platform::file_exists(path_);
+    if (exists && !*exists) {
+      return Err(
+          make_error(ErrorCode::NotFound,
+                     "store " + quoted(path_) + " does not exist (create_if_missing is false)"));
+    }
+  }
   const unsigned flags = MDB_NOSUBDIR | MDB_NOTLS | (options_.sync ? 0u : unsigned{MDB_NOSYNC});
   rc = mdb_env_open(env_, path_.c_str(), flags, 0644);
   if (rc == MDB_INVALID) {
@@ -136,9 +151,30 @@ Result<void, Error> Env::check_file_size() {
   return {};
 }
 
-// Runs in a write txn on the opening thread (begun and committed there, as LMDB requires),
-// before the writer thread exists. A failed check aborts it: a foreign file is never modified.
+// An existing store of this format is opened in a read txn only, so that opening a store
+// another process is writing never waits for (nor holds up) its writer. Only a store that must
+// change (a new one, an upgrade, counters to compute) gets a write txn, in which everything is
+// checked again: another process may have created or upgraded it meanwhile. Both txns are
+// begun and ended on the opening thread, before the writer thread exists. A failed check aborts
+// the txn: a refused file is never modified.
 Result<void, Error> Env::open_databases() {
+  for (int attempt = 0;; ++attempt) {
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+    if (rc == MDB_MAP_RESIZED && attempt < kMaxResizeRetries) {
+      mdb_env_set_mapsize(env_, 0);
+      continue;
+    }
+    if (rc != 0) return Err(lmdb_error(rc, "beginning the opening read txn", path_));
+    TxnGuard guard(txn);
+    auto ready = open_databases_in(txn, false);
+    if (!ready) return Err(ready.error());
+    if (!*ready) break;
+    // Committing a read txn keeps the handles it opened (aborting it would close them).
+    rc = mdb_txn_commit(guard.release());
+    if (rc != 0) return Err(lmdb_error(rc, "ending the opening read txn", path_));
+    return {};
+  }
   for (int attempt = 0;; ++attempt) {
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
@@ -148,14 +184,27 @@ Result<void, Error> Env::open_databases() {
     }
     if (rc != 0) return Err(lmdb_error(rc, "beginning the opening txn", path_));
     TxnGuard guard(txn);
-    if (auto opened = open_databases_in(txn); !opened) return opened;
+    auto ready = open_databases_in(txn, true);
+    if (!ready && ready.error().code == ErrorCode::IOError && full_map_ && attempt < kMaxGrows) {
+      // An upgrade rewrites every row: the map may need to grow first.
+      mdb_txn_abort(guard.release());
+      full_map_ = false;
+      if (auto grown = grow(); !grown) return grown;
+      continue;
+    }
+    if (!ready) return Err(ready.error());
     rc = mdb_txn_commit(guard.release());
+    if (rc == MDB_MAP_FULL && attempt < kMaxGrows) {
+      if (auto grown = grow(); !grown) return grown;
+      continue;
+    }
     if (rc != 0) return Err(lmdb_error(rc, "committing the opening txn", path_));
     return {};
   }
 }
 
-Result<void, Error> Env::open_databases_in(MDB_txn* txn) {
+// Returns: true when the store is ready; false when `writable` is false and it must change.
+Result<bool, Error> Env::open_databases_in(MDB_txn* txn, bool writable) {
   int rc = mdb_dbi_open(txn, "meta", 0, &dbs_.meta);
   if (rc == MDB_NOTFOUND) {
     MDB_dbi main = 0;
@@ -167,13 +216,16 @@ Result<void, Error> Env::open_databases_in(MDB_txn* txn) {
       return Err(make_error(ErrorCode::Incompatible,
                             quoted(path_) + " is an LMDB file but not a duroxide store"));
     }
-    return create_store(txn);
+    if (!writable) return false;
+    if (auto created = create_store(txn); !created) return Err(created.error());
+    return true;
   }
   if (rc == MDB_INCOMPATIBLE) {
     return Err(make_error(ErrorCode::Incompatible, quoted(path_) + " is not a duroxide store"));
   }
   if (rc != 0) return Err(lmdb_error(rc, "opening the meta database", path_));
-  if (auto meta = check_meta(txn); !meta) return meta;
+  auto version = check_meta(txn);
+  if (!version) return Err(version.error());
   const std::pair<const char*, Dbi*> rest[] = {{"instances", &dbs_.instances},
                                                {"history", &dbs_.history},
                                                {"orchestrator_queue", &dbs_.orchestrator_queue},
@@ -184,10 +236,70 @@ Result<void, Error> Env::open_databases_in(MDB_txn* txn) {
       return Err(lmdb_error(rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc,
                             std::string("opening sub-database ") + name, path_));
   }
+  InstanceCounts counts;
+  rc = read_counts(txn, dbs_, &counts);
+  if (rc != 0 && rc != MDB_NOTFOUND) return Err(lmdb_error(rc, "reading the counters", path_));
+  if (*version == kFormatVersion && rc == 0) return true;
+  if (!writable) return false;
+  if (auto upgraded = upgrade(txn, *version); !upgraded) return Err(upgraded.error());
+  return true;
+}
+
+// Format version 2 rows are rewritten as class version 5; a store of this format without
+// counters (written by a build before they existed) only gets them counted.
+Result<void, Error> Env::upgrade(MDB_txn* txn, std::uint32_t version) {
+  constexpr std::size_t kChunkRows = 1024;
+  const bool rewrite = version == kUpgradableVersion;
+  InstanceCounts counts;
+  std::string after;  // the last key done; empty before the first chunk
+  for (bool more = true; more;) {
+    std::vector<std::pair<std::string, std::string>> chunk;
+    {
+      Cursor cursor(txn, dbs_.instances);
+      if (cursor.status() != 0) return Err(lmdb_error(cursor.status(), "upgrading", path_));
+      std::string_view key;
+      std::string_view value;
+      int rc = after.empty() ? cursor.first(&key, &value) : cursor.seek(after, &key, &value);
+      if (rc == 0 && !after.empty() && key == after) rc = cursor.next(&key, &value);
+      for (; rc == 0 && chunk.size() < kChunkRows; rc = cursor.next(&key, &value)) {
+        if (!rewrite) {
+          counts.add_row(value, 1);
+          continue;
+        }
+        auto upgraded = upgrade_instance_record_v4(value);
+        if (!upgraded) {
+          return Err(make_error(ErrorCode::Corruption, "store " + quoted(path_) +
+                                                           ": upgrading instance '" +
+                                                           std::string(key.substr(0, 64)) +
+                                                           "': " + upgraded.error().message));
+        }
+        counts.add(upgraded->second.state, upgraded->second.suspended, 1);
+        chunk.emplace_back(std::string(key), std::move(upgraded->first));
+      }
+      if (rc != 0 && rc != MDB_NOTFOUND) return Err(lmdb_error(rc, "upgrading", path_));
+      more = rc == 0 && rewrite;  // counting alone needs one pass
+    }
+    for (const auto& [key, value] : chunk) {
+      if (const int rc = db_put(txn, dbs_.instances, key, value, 0); rc != 0) {
+        full_map_ = rc == MDB_MAP_FULL;
+        return Err(lmdb_error(rc, "upgrading", path_));
+      }
+    }
+    if (!chunk.empty()) after = chunk.back().first;
+  }
+  std::string format;
+  put_be32(format, kFormatVersion);
+  int rc = write_counts(txn, dbs_, counts);
+  if (rc == 0) rc = db_put(txn, dbs_.meta, kMetaVersionKey, format, 0);
+  if (rc != 0) {
+    full_map_ = rc == MDB_MAP_FULL;
+    return Err(lmdb_error(rc, "upgrading", path_));
+  }
   return {};
 }
 
-Result<void, Error> Env::check_meta(MDB_txn* txn) {
+// Returns: the format version, which is this build's or one it upgrades.
+Result<std::uint32_t, Error> Env::check_meta(MDB_txn* txn) {
   std::string_view value;
   int rc = db_get(txn, dbs_.meta, kMetaMagicKey, &value);
   if (rc == MDB_NOTFOUND || (rc == 0 && value != kMagic)) {
@@ -200,7 +312,7 @@ Result<void, Error> Env::check_meta(MDB_txn* txn) {
     return Err(
         lmdb_error(rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc, "reading the format version", path_));
   const std::uint32_t version = get_be32(value);
-  if (version != kFormatVersion) {
+  if (version != kFormatVersion && version != kUpgradableVersion) {
     return Err(make_error(ErrorCode::Incompatible,
                           "store " + quoted(path_) + " has format version " +
                               std::to_string(version) + ", which " + format_advice(version)));
@@ -209,7 +321,7 @@ Result<void, Error> Env::check_meta(MDB_txn* txn) {
   if (rc == 0 && value.size() != 8) rc = MDB_CORRUPTED;
   if (rc != 0)
     return Err(lmdb_error(rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc, "reading next_seq", path_));
-  return {};
+  return version;
 }
 
 Result<void, Error> Env::create_store(MDB_txn* txn) {
@@ -229,6 +341,7 @@ Result<void, Error> Env::create_store(MDB_txn* txn) {
   int rc = db_put(txn, dbs_.meta, kMetaMagicKey, kMagic, 0);
   if (rc == 0) rc = db_put(txn, dbs_.meta, kMetaVersionKey, version, 0);
   if (rc == 0) rc = db_put(txn, dbs_.meta, kMetaNextSeqKey, next_seq, 0);
+  if (rc == 0) rc = write_counts(txn, dbs_, InstanceCounts{});
   if (rc != 0) return Err(lmdb_error(rc, "initialising the store", path_));
   return {};
 }
@@ -359,6 +472,18 @@ int Cursor::seek(std::string_view from, std::string_view* key, std::string_view*
 int Cursor::next(std::string_view* key, std::string_view* value) {
   MDB_val k{0, nullptr};
   return cursor_get(cursor_, &k, key, value, MDB_NEXT);
+}
+
+int Cursor::find(std::string_view key, std::string_view* value) {
+  MDB_val k = to_val(key);
+  std::string_view found_key;
+  return cursor_get(cursor_, &k, &found_key, value, MDB_SET_KEY);
+}
+
+int Cursor::put(std::string_view key, std::string_view value, unsigned flags) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  return mdb_cursor_put(cursor_, &k, &v, flags);
 }
 
 }  // namespace duroxide::storage

@@ -40,6 +40,8 @@ inline constexpr std::string_view kMetaVersionKey = "format_version";
 inline constexpr std::string_view kMetaNextSeqKey = "next_seq";
 inline constexpr std::string_view kMagic = "duroxide.lmdb.store";
 inline constexpr std::uint32_t kFormatVersion = 3;
+/// The one older format version that opening upgrades in place (FORMAT.md).
+inline constexpr std::uint32_t kUpgradableVersion = 2;
 
 /// Returns: an Error for the LMDB (or errno) code `rc` of operation `what` on the store at
 /// `path`: Corruption for damaged data, Incompatible for a foreign file, IOError otherwise.
@@ -51,7 +53,8 @@ Error lmdb_error(int rc, std::string_view what, const std::string& path);
 /// the writer thread.
 class Env {
  public:
-  /// Opens or creates the store at `path` and checks its magic and format version.
+  /// Opens or creates the store at `path` and checks its magic and format version; upgrades
+  /// a store of kUpgradableVersion in place (FORMAT.md).
   /// Returns: the errors documented for LmdbProvider::open.
   static Result<std::unique_ptr<Env>, Error> open(const std::string& path,
                                                   const LmdbOptions& options);
@@ -84,9 +87,10 @@ class Env {
   Result<void, Error> open_file();
   Result<void, Error> check_file_size();
   Result<void, Error> open_databases();
-  Result<void, Error> open_databases_in(MDB_txn* txn);
-  Result<void, Error> check_meta(MDB_txn* txn);
+  Result<bool, Error> open_databases_in(MDB_txn* txn, bool writable);
+  Result<std::uint32_t, Error> check_meta(MDB_txn* txn);
   Result<void, Error> create_store(MDB_txn* txn);
+  Result<void, Error> upgrade(MDB_txn* txn, std::uint32_t version);
   std::size_t map_size_unlocked() const;
 
   std::string path_;
@@ -94,6 +98,7 @@ class Env {
   MDB_env* env_ = nullptr;
   Databases dbs_;
   mutable std::shared_mutex resize_mutex_;
+  bool full_map_ = false;  ///< opening: the upgrade txn ran out of map
 };
 
 /// A short read-only transaction on the calling thread, holding the resize lock shared.
@@ -140,7 +145,8 @@ class TxnGuard {
   MDB_txn* txn_;
 };
 
-/// A cursor over one sub-database. Requires: destroyed before its txn ends.
+/// A cursor over one sub-database. Requires: destroyed before its txn ends (a write txn's
+/// commit frees its cursors: close them first).
 class Cursor {
  public:
   Cursor(MDB_txn* txn, Dbi dbi);
@@ -154,6 +160,11 @@ class Cursor {
   int first(std::string_view* key, std::string_view* value);
   int seek(std::string_view from, std::string_view* key, std::string_view* value);  ///< >= from
   int next(std::string_view* key, std::string_view* value);
+  /// Positions the cursor at `key` exactly and fills `value`.
+  int find(std::string_view key, std::string_view* value);
+  /// mdb_cursor_put: with MDB_CURRENT, replaces the record the cursor is at (`key` must be its
+  /// key). Requires: a cursor of a write txn.
+  int put(std::string_view key, std::string_view value, unsigned flags);
 
  private:
   MDB_cursor* cursor_ = nullptr;

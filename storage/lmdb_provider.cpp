@@ -185,6 +185,38 @@ void LmdbStore::commit(WriteBatch batch, CommitCallback done) {
   writer_->submit(prepare_batch(std::move(batch), std::move(done)));
 }
 
+namespace {
+
+/// The results of a group, filled by each batch's `done` (all called on the writer thread, in
+/// order); the last one hands them on.
+struct GroupState {
+  std::vector<Result<void, Error>> results;
+  std::size_t pending = 0;
+  Provider::GroupCallback done;
+};
+
+}  // namespace
+
+void LmdbStore::commit_group(std::vector<WriteBatch> batches, GroupCallback done) {
+  if (batches.empty()) {
+    done({});
+    return;
+  }
+  auto group = std::make_shared<GroupState>();
+  group->results.resize(batches.size());
+  group->pending = batches.size();
+  group->done = std::move(done);
+  std::vector<PreparedBatch> prepared;
+  prepared.reserve(batches.size());
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    prepared.push_back(prepare_batch(std::move(batches[i]), [group, i](Result<void, Error> r) {
+      group->results[i] = std::move(r);
+      if (--group->pending == 0) std::exchange(group->done, nullptr)(std::move(group->results));
+    }));
+  }
+  writer_->submit_group(std::move(prepared));
+}
+
 void LmdbStore::on_committed(const std::vector<QueueKey>& messages,
                              const std::vector<QueueKey>& activities) {
   std::lock_guard lock(lease_mutex_);
@@ -441,6 +473,7 @@ Result<std::shared_ptr<LmdbProvider>, Error> LmdbProvider::open_temporary() {
 Result<std::shared_ptr<LmdbProvider>, Error> LmdbProvider::open_temporary(LmdbOptions options) {
   auto dir = storage::platform::make_temp_directory("duroxide-");
   if (!dir) return Err(dir.error());
+  options.create_if_missing = true;  // a temporary store is always new
   auto store = storage::open_store(*dir + "/store.duro", options, *dir);
   if (!store) {
     std::error_code ignored;

@@ -57,6 +57,11 @@ class LmdbStore final : public LmdbProvider {
   LmdbStore& operator=(const LmdbStore&) = delete;
 
   void commit(WriteBatch batch, CommitCallback done) override;
+  /// One write txn and one fsync for all of `batches` (see Writer::submit_group).
+  void commit_group(std::vector<WriteBatch> batches, GroupCallback done) override;
+  /// Counters from `meta`, queue sizes from LMDB's entry counts, pending timers as the queued
+  /// messages minus those due at `now` (a walk over the due ones only), the file's size.
+  Result<StoreStats, Error> store_stats(TimestampMs now) override;  // lmdb_stats.cpp
   Result<InstanceRecord, Error> read_instance(const std::string& instance_id) override;
   Result<std::vector<HistoryEvent>, Error> read_history(const std::string& instance_id,
                                                         std::uint64_t execution_id) override;

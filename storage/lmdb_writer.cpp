@@ -3,6 +3,7 @@
 #include "storage/lmdb_writer.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -13,6 +14,7 @@
 
 #include "storage/codec.hpp"
 #include "storage/keys.hpp"
+#include "storage/lmdb_counts.hpp"
 
 namespace duroxide::storage {
 namespace {
@@ -83,6 +85,24 @@ void Writer::submit(PreparedBatch batch) {
             Err(batch_error(ErrorCode::Cancelled, "store '" + env_.path() + "' is closed")));
 }
 
+void Writer::submit_group(std::vector<PreparedBatch> batches) {
+  if (batches.empty()) return;
+  batches.front().unit_size = batches.size();
+  for (std::size_t i = 1; i < batches.size(); ++i) batches[i].unit_size = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopped_) {
+      for (auto& batch : batches) queue_.push_back(std::move(batch));
+      wake_.notify_one();
+      return;
+    }
+  }
+  for (auto& batch : batches) {
+    call_done(batch.done,
+              Err(batch_error(ErrorCode::Cancelled, "store '" + env_.path() + "' is closed")));
+  }
+}
+
 void Writer::post(const ChangeNotice& notice) {
   std::lock_guard lock(mutex_);
   if (!posted_) posted_.emplace();
@@ -135,11 +155,14 @@ Writer::Work Writer::next_work() {
     work.exit = true;
     return work;
   }
-  const std::size_t take = std::min(queue_.size(), options_.max_batches_per_commit);
-  work.group.reserve(take);
-  for (std::size_t i = 0; i < take; ++i) {
-    work.group.push_back(std::move(queue_.front()));
-    queue_.pop_front();
+  // Whole units only: a group submitted together is never split, even past the limit.
+  while (!queue_.empty() &&
+         (work.group.empty() || work.group.size() < options_.max_batches_per_commit)) {
+    const std::size_t unit = std::max<std::size_t>(queue_.front().unit_size, 1);
+    for (std::size_t i = 0; i < unit && !queue_.empty(); ++i) {
+      work.group.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
   }
   if (posted_) work.notice = *std::exchange(posted_, std::nullopt);
   return work;
@@ -153,18 +176,32 @@ void Writer::commit_group(std::vector<PreparedBatch>& group, ChangeNotice& notic
   } else if (group.size() == 1) {
     outcomes.emplace_back(Err(together.error()));
   } else {
-    // Isolate the failure: redo each batch alone, in order, so only the culprit fails.
+    // Isolate the failure: redo each unit alone, in order, and the batches of a unit that
+    // fails as a whole one by one, so only the culprit fails.
     outcomes.reserve(group.size());
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      auto alone = run_txn(std::span(group).subspan(i, 1));
-      if (alone) {
-        outcomes.push_back(std::move(alone->front()));
+    for (std::size_t i = 0; i < group.size();) {
+      const std::size_t unit = std::max<std::size_t>(group[i].unit_size, 1);
+      const auto span = std::span(group).subspan(i, std::min(unit, group.size() - i));
+      if (auto alone = run_txn(span); alone || span.size() == 1) {
+        redo_alone(span, alone, outcomes);
       } else {
-        outcomes.emplace_back(Err(alone.error()));
+        for (std::size_t j = 0; j < span.size(); ++j) {
+          redo_alone(span.subspan(j, 1), run_txn(span.subspan(j, 1)), outcomes);
+        }
       }
+      i += span.size();
     }
   }
   finish(group, outcomes, notice);
+}
+
+void Writer::redo_alone(std::span<PreparedBatch> batches, Result<Outcomes, Error> result,
+                        Outcomes& outcomes) {
+  if (result) {
+    for (auto& outcome : *result) outcomes.push_back(std::move(outcome));
+    return;
+  }
+  for (std::size_t i = 0; i < batches.size(); ++i) outcomes.emplace_back(Err(result.error()));
 }
 
 Result<Writer::Outcomes, Error> Writer::run_txn(std::span<PreparedBatch> batches) {
@@ -203,6 +240,11 @@ Result<Writer::Outcomes, Writer::TxnAbort> Writer::try_txn(std::span<PreparedBat
   Outcomes outcomes;
   outcomes.reserve(batches.size());
   Rewrites rewrites;
+  InstanceCounts counts;  // what the batches change in the instance counters
+  // One cursor reads the row a batch replaces and writes the new one where it found it. It
+  // is closed before the commit, which would free it.
+  std::optional<Cursor> rows(std::in_place, txn, env_.dbs().instances);
+  if (rows->status() != 0) return Err(TxnAbort{rows->status()});
   for (PreparedBatch& batch : batches) {
     rewrites.clear();
     if (auto checked = check(txn, batch, rewrites); !checked) {
@@ -210,12 +252,14 @@ Result<Writer::Outcomes, Writer::TxnAbort> Writer::try_txn(std::span<PreparedBat
       outcomes.emplace_back(Err(std::get<Error>(checked.error())));
       continue;
     }
-    if (auto written = write(txn, batch, rewrites, next_seq); !written) {
+    if (auto written = write(txn, *rows, batch, rewrites, next_seq, counts); !written) {
       return Err(written.error());
     }
     outcomes.emplace_back();
   }
+  rows.reset();
   int rc = write_next_seq(txn, env_.dbs(), next_seq);
+  if (rc == 0) rc = apply_counts(txn, env_.dbs(), counts);
   if (rc == 0) rc = mdb_txn_commit(guard.release());
   if (rc != 0) return Err(TxnAbort{rc});
   if (txn_id != last_txn_id_ + 1) foreign_seen_ = true;
@@ -243,8 +287,23 @@ Result<void, Writer::Rejection> Writer::check(MDB_txn* txn, const PreparedBatch&
       return Err(Rejection(
           batch_error(ErrorCode::NotFound, "instance '" + batch.instance_id + "' not found")));
     }
+    if (batch.precondition == WriteBatch::Precondition::InstanceAbsentOrFinished && present) {
+      auto state = peek_instance_state(value);
+      if (!state) {
+        return Err(
+            Rejection(batch_error(ErrorCode::Corruption, "instance '" + batch.instance_id +
+                                                             "': " + state.error().message)));
+      }
+      if (*state == InstanceState::Running) {
+        return Err(
+            Rejection(batch_error(ErrorCode::AlreadyExists,
+                                  "instance '" + batch.instance_id + "' exists and is running")));
+      }
+    }
   }
-  for (const auto& [key, event] : batch.history) {
+  // A batch that deletes its own instance first writes its history anew: nothing to meet.
+  for (std::size_t i = 0; !batch.replaces_own && i < batch.history.size(); ++i) {
+    const std::string& key = batch.history[i].first;
     const int rc = db_get(txn, dbs.history, key, &value);
     if (rc == MDB_NOTFOUND) continue;
     if (rc != 0) return Err(Rejection(TxnAbort{rc}));
@@ -276,25 +335,39 @@ Result<void, Writer::Rejection> Writer::check_attempts(MDB_txn* txn, const Prepa
   return {};
 }
 
-Result<void, Writer::TxnAbort> Writer::write(MDB_txn* txn, PreparedBatch& batch,
-                                             const Rewrites& rewrites, std::uint64_t& next_seq) {
+// Rows are counted as they change: the row a put replaces leaves the counters, the new one
+// enters them (`counts`, written once per txn).
+Result<void, Writer::TxnAbort> Writer::write(MDB_txn* txn, Cursor& rows, PreparedBatch& batch,
+                                             const Rewrites& rewrites, std::uint64_t& next_seq,
+                                             InstanceCounts& counts) {
   const Databases& dbs = env_.dbs();
   int rc = 0;
   batch.removed = RemovedRecords{};  // a txn redone after a failure finds them again
-  if (batch.instance_row)
-    rc = db_put(txn, dbs.instances, batch.instance_id, *batch.instance_row, 0);
-  for (auto it = batch.history.begin(); rc == 0 && it != batch.history.end(); ++it) {
-    rc = db_put(txn, dbs.history, it->first, it->second, MDB_NOOVERWRITE);
-  }
   // Before the removals below: a record this batch also consumes stays removed.
   for (auto it = rewrites.begin(); rc == 0 && it != rewrites.end(); ++it) {
     rc = db_put(txn, dbs.worker_queue, it->first, it->second, 0);
   }
+  // Before the writes below: a batch may delete its own instance and write it anew.
   if (rc == 0 && !batch.deleted_instances.empty())
-    rc = delete_instances(txn, dbs, batch.deleted_instances, batch.removed);
+    rc = delete_instances(txn, dbs, batch.deleted_instances, batch.removed, counts);
+  if (rc == 0 && batch.instance_row) {
+    std::string_view old_row;
+    rc = rows.find(batch.instance_id, &old_row);
+    if (rc == 0) {
+      counts.add_row(old_row, -1);
+      rc = rows.put(batch.instance_id, *batch.instance_row, MDB_CURRENT);
+    } else if (rc == MDB_NOTFOUND) {
+      rc = rows.put(batch.instance_id, *batch.instance_row, 0);
+    }
+    if (rc == 0) counts.add_row(*batch.instance_row, 1);
+  }
+  for (auto it = batch.history.begin(); rc == 0 && it != batch.history.end(); ++it) {
+    rc = db_put(txn, dbs.history, it->first, it->second, MDB_NOOVERWRITE);
+  }
   for (auto it = batch.created_instances.begin(); rc == 0 && it != batch.created_instances.end();
        ++it) {
     rc = db_put(txn, dbs.instances, it->first, it->second, MDB_NOOVERWRITE);
+    if (rc == 0) counts.add_row(it->second, 1);
     if (rc == MDB_KEYEXIST) rc = 0;  // the id is in use: that row stays as it is
   }
   for (auto it = batch.purged_executions.begin(); rc == 0 && it != batch.purged_executions.end();

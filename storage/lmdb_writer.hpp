@@ -23,6 +23,7 @@
 #include <duroxide/result.hpp>
 
 #include "storage/listeners.hpp"
+#include "storage/lmdb_counts.hpp"
 #include "storage/lmdb_env.hpp"
 #include "storage/prepared_batch.hpp"
 
@@ -37,10 +38,12 @@ struct WriterStats {
 };
 
 /// Group committer. Batches queue up while a txn commits; the next txn takes all of them (up to
-/// max_batches_per_commit), applies them in order and commits once. A batch whose precondition
-/// or history check fails fails alone; an LMDB failure of the shared txn makes the writer redo
-/// each batch of the group in its own txn, so only a batch that fails by itself reports it.
-/// A full map is grown (to max_map_size) and the txn redone.
+/// max_batches_per_commit, never splitting a group of submit_group), applies them in order and
+/// commits once. A batch whose precondition or history check fails fails alone; an LMDB failure of
+/// the shared txn makes the writer redo each batch of the group in its own txn, so only a batch
+/// that fails by itself reports it. A full map is grown (to max_map_size) and the txn redone. Each
+/// txn also brings the instance counters of the `meta` sub-database up to date with the rows it
+/// writes, creates or deletes.
 ///
 /// After a commit, on the writer thread: the after-commit hook, then every batch's `done` in
 /// queue order, then the listeners with the merged ChangeNotice.
@@ -63,6 +66,11 @@ class Writer {
 
   /// Queues a batch for the next group commit.
   void submit(PreparedBatch batch);
+  /// Queues batches that are committed in one txn (see Provider::commit_group): the writer
+  /// never splits them across txns, even past max_batches_per_commit, except to isolate an
+  /// LMDB failure of the shared txn: the group is then redone alone, and if that fails too,
+  /// each of its batches alone. Each batch's `done` is called as for submit.
+  void submit_group(std::vector<PreparedBatch> batches);
   /// Delivers `notice` to the listeners from the writer thread soon (merged with others).
   void post(const ChangeNotice& notice);
   /// Commits everything queued (each `done` is called), then ends the thread. Batches submitted
@@ -101,8 +109,12 @@ class Writer {
   Result<void, Rejection> check(MDB_txn* txn, const PreparedBatch& batch, Rewrites& rewrites);
   Result<void, Rejection> check_attempts(MDB_txn* txn, const PreparedBatch& batch,
                                          Rewrites& rewrites);
-  Result<void, TxnAbort> write(MDB_txn* txn, PreparedBatch& batch, const Rewrites& rewrites,
-                               std::uint64_t& next_seq);
+  Result<void, TxnAbort> write(MDB_txn* txn, Cursor& rows, PreparedBatch& batch,
+                               const Rewrites& rewrites, std::uint64_t& next_seq,
+                               InstanceCounts& counts);
+  /// Appends the outcomes of `batches` redone in their own txn (`result`) to `outcomes`.
+  static void redo_alone(std::span<PreparedBatch> batches, Result<Outcomes, Error> result,
+                         Outcomes& outcomes);
   void finish(std::vector<PreparedBatch>& group, Outcomes& outcomes, ChangeNotice& notice);
   void check_foreign();
 

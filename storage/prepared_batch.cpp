@@ -20,17 +20,17 @@ std::string id_rule(const std::string& id) {
 }
 
 // A batch may delete instances or write to them, not both: which would win is no rule a
-// caller should have to remember.
+// caller should have to remember. The one exception is the batch's own instance, which is
+// deleted before anything is written (a replacing start).
 std::optional<Error> check_deletions(const WriteBatch& batch) {
   if (batch.deleted_instances.empty()) return std::nullopt;
-  const std::set<std::string_view> deleted(batch.deleted_instances.begin(),
-                                           batch.deleted_instances.end());
+  std::set<std::string_view> deleted(batch.deleted_instances.begin(),
+                                     batch.deleted_instances.end());
+  deleted.erase(batch.instance_id);
   auto both = [](std::string_view id) {
     return invalid("batch deletes instance '" + std::string(id.substr(0, 64)) +
                    "' and writes to it");
   };
-  const bool writes_own = batch.instance.has_value() || !batch.history.empty();
-  if (writes_own && deleted.contains(batch.instance_id)) return both(batch.instance_id);
   for (const auto& message : batch.messages) {
     if (deleted.contains(message.instance_id)) return both(message.instance_id);
   }
@@ -120,6 +120,8 @@ PreparedBatch prepare_batch(WriteBatch batch, Provider::CommitCallback done) {
   if (out.invalid) return out;
   out.instance_id = batch.instance_id;
   out.precondition = batch.precondition;
+  out.replaces_own = std::find(batch.deleted_instances.begin(), batch.deleted_instances.end(),
+                               batch.instance_id) != batch.deleted_instances.end();
   encode_into(out, batch);
   out.consumed_messages = std::move(batch.consumed_messages);
   out.consumed_activities = std::move(batch.consumed_activities);

@@ -2,6 +2,7 @@
 // PreparedBatch: a WriteBatch validated and encoded on the caller's thread, ready for the writer.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,8 @@ struct PreparedBatch {
   std::optional<Error> invalid;
   std::string instance_id;
   WriteBatch::Precondition precondition = WriteBatch::Precondition::None;
+  /// `deleted_instances` holds `instance_id`: its history is checked against nothing.
+  bool replaces_own = false;
   std::optional<std::string> instance_row;                   ///< encoded InstanceRecord
   std::vector<std::pair<std::string, std::string>> history;  ///< history key, encoded event
   std::vector<QueueKey> consumed_messages;
@@ -37,14 +40,17 @@ struct PreparedBatch {
   /// (their leases end once the commit is durable, as those of consumed records do).
   RemovedRecords removed;
   ChangeNotice notice;  ///< what committing this batch makes available
+  /// The writer's: how many batches, from this one on, were submitted as one group (1 for a
+  /// lone batch, 0 for the later members of a group).
+  std::size_t unit_size = 1;
   Provider::CommitCallback done;
 };
 
 /// Returns: `batch` checked and encoded. Malformed batches (an instance id that is empty or
 /// longer than kMaxInstanceIdBytes where one is needed, a row whose id differs from the batch's,
-/// a message, work item or deletion without a valid instance id, a deleted instance that the
-/// batch also writes to) come back with `invalid` set (InvalidArgument). Throws only
-/// std::bad_alloc.
+/// a message, work item or deletion without a valid instance id, a deleted instance other than
+/// the batch's own that the batch also writes to) come back with `invalid` set (InvalidArgument).
+/// Throws only std::bad_alloc.
 PreparedBatch prepare_batch(WriteBatch batch, Provider::CommitCallback done);
 
 /// Adds `other` to `into`: flags are or-ed, earliest_visible_at is the minimum.

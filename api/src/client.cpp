@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Client: validation of caller input, and the batches that start instances and raise events.
+// Client: validation of caller input, raising events, cancelling, reading status (starts are
+// in client_start.cpp).
 #include <duroxide/client.hpp>
 
 #include <algorithm>
@@ -87,43 +88,6 @@ struct ChangeCounter {
 };
 
 }  // namespace
-
-Result<void, Error> Client::start_orchestration(std::string_view instance_id, std::string_view name,
-                                                std::string input) {
-  // An empty version asks the runtime for the latest registered one when the instance starts.
-  return start_orchestration_versioned(instance_id, name, {}, std::move(input));
-}
-
-Result<void, Error> Client::start_orchestration_versioned(std::string_view instance_id,
-                                                          std::string_view name,
-                                                          std::string_view version,
-                                                          std::string input) {
-  if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) return r;
-  if (auto r = check_text("orchestration name", name, kMaxNameBytes); !r) return r;
-  if (version.size() > kMaxNameBytes) return invalid("version is too long");
-  if (auto r = check_payload("input", input); !r) return r;
-
-  const TimestampMs now = now_ms();
-  WriteBatch batch;
-  batch.instance_id = std::string(instance_id);
-  batch.precondition = WriteBatch::Precondition::InstanceAbsent;
-  InstanceRecord row;
-  row.instance_id = batch.instance_id;
-  row.name = std::string(name);
-  row.version = std::string(version);
-  row.created_at = row.updated_at = now;
-  batch.instance = std::move(row);
-  OrchestratorMessage start;
-  start.instance_id = batch.instance_id;
-  start.execution_id = 1;
-  start.kind = MessageKind::StartOrchestration;
-  start.visible_at = now;
-  start.name = std::string(name);
-  start.version = std::string(version);
-  start.data = std::move(input);
-  batch.messages.push_back(std::move(start));
-  return store_->commit_sync(std::move(batch));
-}
 
 Result<void, Error> Client::raise_event(std::string_view instance_id, std::string_view event_name,
                                         std::string data) {

@@ -2,10 +2,15 @@
 // Client::get_store_stats.
 #include <duroxide/client.hpp>
 
+#include <chrono>
+
 namespace duroxide {
 
 Result<StoreStats, Error> Client::get_store_stats() {
-  return Err(Error{ErrorCode::Internal, "get_store_stats is not implemented yet"});
+  const TimestampMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  return store_->store_stats(now);
 }
 
 }  // namespace duroxide

@@ -33,6 +33,10 @@ struct FileId {
 /// inspected (no such file, no permission).
 Result<FileId, Error> file_id(const std::string& path);
 
+/// Returns: whether something exists at `path`; IOError with the system's reason if that
+/// cannot be told (no permission to look).
+Result<bool, Error> file_exists(const std::string& path);
+
 /// Returns: the size in bytes of the open file `file`; IOError with the system's reason.
 Result<std::uint64_t, Error> file_size(FileHandle file);
 
@@ -83,6 +87,46 @@ class LockFile {
  private:
   static constexpr FileHandle kNone = -1;
   explicit LockFile(FileHandle handle) : handle_(handle) {}
+  FileHandle handle_ = kNone;
+};
+
+/// A file this process creates and fills (a backup): created only where nothing exists, and
+/// removed again unless finish() made it durable.
+/// Thread safety: none; the owner serialises calls. Move-only.
+class NewFile {
+ public:
+  /// Creates the file at `path` for writing, with mode 0644, failing if anything exists there
+  /// (O_EXCL here). Returns: AlreadyExists if it does, IOError with the system's reason else.
+  static Result<NewFile, Error> create(const std::string& path);
+
+  NewFile() = default;
+  /// Closes and removes the file unless finish() succeeded.
+  ~NewFile() { abandon(); }
+  NewFile(NewFile&& other) noexcept
+      : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, kNone)) {}
+  NewFile& operator=(NewFile&& other) noexcept {
+    if (this != &other) {
+      abandon();
+      path_ = std::move(other.path_);
+      handle_ = std::exchange(other.handle_, kNone);
+    }
+    return *this;
+  }
+  NewFile(const NewFile&) = delete;
+  NewFile& operator=(const NewFile&) = delete;
+
+  FileHandle handle() const { return handle_; }
+  /// Empties the file (to write it again from the start). Returns: IOError with the reason.
+  Result<void, Error> truncate();
+  /// Flushes the file and its directory entry to disk and closes it; it stays. Returns:
+  /// IOError with the system's reason (the file is then removed).
+  Result<void, Error> finish();
+
+ private:
+  static constexpr FileHandle kNone = -1;
+  NewFile(std::string path, FileHandle handle) : path_(std::move(path)), handle_(handle) {}
+  void abandon();
+  std::string path_;
   FileHandle handle_ = kNone;
 };
 

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <utility>
 
 namespace duroxide::storage::platform {
 namespace {
@@ -22,6 +24,59 @@ Result<FileId, Error> file_id(const std::string& path) {
   struct stat file;
   if (::stat(path.c_str(), &file) != 0) return Err(system_error(errno));
   return FileId{static_cast<std::uint64_t>(file.st_dev), static_cast<std::uint64_t>(file.st_ino)};
+}
+
+Result<bool, Error> file_exists(const std::string& path) {
+  struct stat file;
+  if (::stat(path.c_str(), &file) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  return Err(system_error(errno));
+}
+
+Result<NewFile, Error> NewFile::create(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) return Err(Error{ErrorCode::AlreadyExists, "it exists"});
+    return Err(system_error(errno));
+  }
+  return NewFile(path, fd);
+}
+
+Result<void, Error> NewFile::truncate() {
+  if (::ftruncate(handle_, 0) != 0 || ::lseek(handle_, 0, SEEK_SET) != 0) {
+    return Err(system_error(errno));
+  }
+  return {};
+}
+
+Result<void, Error> NewFile::finish() {
+  if (::fsync(handle_) != 0) {
+    const int err = errno;
+    abandon();
+    return Err(system_error(err));
+  }
+  if (::close(std::exchange(handle_, kNone)) != 0) {
+    const int err = errno;
+    ::unlink(path_.c_str());
+    return Err(system_error(err));
+  }
+  // The directory entry too, so that the file itself survives a crash.
+  const auto slash = path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path_.substr(0, slash);
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);  // best effort: some file systems refuse fsync of a directory
+    ::close(dir_fd);
+  }
+  return {};
+}
+
+void NewFile::abandon() {
+  if (handle_ == kNone) return;
+  ::close(std::exchange(handle_, kNone));
+  ::unlink(path_.c_str());
 }
 
 Result<std::uint64_t, Error> file_size(FileHandle handle) {

@@ -12,4 +12,8 @@ namespace duroxide::storage::testing {
 void raw_put(const std::string& path, const char* db, const std::string& key,
              const std::string& value);
 
+/// Deletes `key` from sub-database `db` of the LMDB file at `path` (a missing key is fine).
+/// Requires: as raw_put.
+void raw_del(const std::string& path, const char* db, const std::string& key);
+
 }  // namespace duroxide::storage::testing

@@ -29,6 +29,10 @@ struct LmdbOptions {
   std::chrono::milliseconds foreign_change_poll{200};
   /// Most batches gathered into one transaction by the group committer.
   std::size_t max_batches_per_commit = 1024;
+  /// Create the store when no file exists at the path (true), or fail: open then returns
+  /// NotFound naming the path, and creates nothing (neither the file nor its -lock file).
+  /// open_temporary always creates.
+  bool create_if_missing = true;
 };
 
 /// Provider over one LMDB file (plus LMDB's `<path>-lock` file beside it).

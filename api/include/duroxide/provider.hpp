@@ -16,6 +16,8 @@
 
 namespace duroxide {
 
+struct StoreStats;  // <duroxide/management.hpp>
+
 /// Milliseconds since the Unix epoch; the unit of every durable timestamp.
 using TimestampMs = std::int64_t;
 
@@ -179,6 +181,9 @@ struct WriteBatch {
     None,
     InstanceAbsent,   ///< fails with AlreadyExists if the row exists
     InstancePresent,  ///< fails with NotFound if the row does not exist
+    /// fails with AlreadyExists if the row exists and is Running (a replacing start: absent,
+    /// Completed and Failed pass)
+    InstanceAbsentOrFinished,
   };
   std::string instance_id;
   Precondition precondition = Precondition::None;
@@ -194,9 +199,12 @@ struct WriteBatch {
   std::vector<std::pair<QueueKey, std::uint32_t>> activity_attempts;
   /// Instances removed whole: the row, the history of every execution, and the queued
   /// messages and activities addressed to them (their leases end as if consumed). An id
-  /// without a row is skipped. The precondition is checked before anything is deleted. A
-  /// batch must not both delete an instance and write to it (its row or history, or messages
-  /// or activities addressed to it): such a batch fails with InvalidArgument. Consuming or
+  /// without a row is skipped. The precondition is checked before anything is deleted.
+  /// Deletions are applied before everything the batch writes, so a batch may delete its own
+  /// `instance_id` and write it again (row, history, messages and activities addressed to
+  /// it): the instance is replaced, and its history checked against nothing. A batch must
+  /// not delete any other instance and write to it (its row or history, or messages or
+  /// activities addressed to it): such a batch fails with InvalidArgument. Consuming or
   /// rewriting records that a deletion removes is harmless.
   std::vector<std::string> deleted_instances;
   /// Rows of instances this step starts (children, detached starts), written only where no
@@ -254,6 +262,26 @@ class Provider {
   /// Commits `batch` and blocks the calling thread until it is durable.
   /// Not for fiber threads: an orchestration fiber waits through commit() and a fiber future.
   Result<void, Error> commit_sync(WriteBatch batch);
+
+  using GroupCallback = std::function<void(std::vector<Result<void, Error>>)>;
+  /// Commits `batches` together: applied in order, each checked on its own (a precondition
+  /// or history check that fails fails only that batch, and a later batch sees what the
+  /// earlier ones wrote). `done` is called exactly once, after every batch is durable or has
+  /// failed, with one result per batch in order; it must not block. A provider that can
+  /// should make them one atomic write (LmdbProvider: one transaction, one fsync, unless an
+  /// I/O failure of the shared transaction makes it redo the batches one by one to find the
+  /// culprit); the default commits each batch through commit() and so promises no more than
+  /// each batch's own atomicity.
+  virtual void commit_group(std::vector<WriteBatch> batches, GroupCallback done);
+  /// commit_group, blocking the calling thread until every batch is durable or has failed.
+  /// Not for fiber threads.
+  std::vector<Result<void, Error>> commit_group_sync(std::vector<WriteBatch> batches);
+
+  /// Returns: the store-wide figures (see StoreStats), pending_timers counted against `now`.
+  /// The default reads every instance row page by page, reports no queued records (it cannot
+  /// count queues through this interface) and a file size of 0; a provider that keeps counts
+  /// should override it (LmdbProvider answers without scanning instances).
+  virtual Result<StoreStats, Error> store_stats(TimestampMs now);
 
   /// Returns: the instance row, or NotFound.
   virtual Result<InstanceRecord, Error> read_instance(const std::string& instance_id) = 0;
