@@ -27,7 +27,9 @@ int usage_error(std::string_view what) {
 // `duroxide help [VERB]`: the help of the command or of one verb, on stdout.
 int show_help(CLI::App& app, const std::string& verb) {
   if (verb.empty()) {
-    std::fputs(app.help().c_str(), stdout);
+    // App::help() would describe the parsed subcommand, `help` itself.
+    std::fputs(app.get_formatter()->make_help(&app, "duroxide", CLI::AppFormatMode::Normal).c_str(),
+               stdout);
     return kExitOk;
   }
   try {
@@ -63,8 +65,9 @@ int run(int argc, char** argv) {
   std::string help_verb;
   help->add_option("VERB", help_verb, "The verb to explain");
 
+  if (argc < 2) return usage_error("a verb is required");
   // CLI11 reports an unknown verb as a missing one; name it instead.
-  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "help") {
+  if (argv[1][0] != '-' && std::string_view(argv[1]) != "help") {
     bool known = false;
     for (const VerbEntry& entry : verb_table()) known = known || entry.name == argv[1];
     if (!known) return usage_error(fmt::format("unknown verb '{}'", argv[1]));
