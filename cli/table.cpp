@@ -23,6 +23,7 @@ void Table::print(std::FILE* out) const {
       if (i + 1 == row.size()) break;
       line.append(widths[i] - display_width(row[i]) + 2, ' ');
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();  // an empty last cell
     line += '\n';
     std::fputs(line.c_str(), out);
   }
