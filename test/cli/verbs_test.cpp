@@ -342,7 +342,7 @@ TEST_SUITE("cli.verbs") {
   TEST_CASE("suspend and resume: list --status suspended, show says so" * doctest::skip()) {
     CliStore store;
     store.client().start_orchestration("w1", "Waiter", "").value();
-    CHECK(ok(store, "suspend", {"w1", "--reason", "look first"}) == "w1 suspend requested\n");
+    REQUIRE(ok(store, "suspend", {"w1", "--reason", "look first"}) == "w1 suspend requested\n");
     REQUIRE(store.wait_for_event("w1", duroxide::EventKind::ExecutionSuspended));
     const json suspended = ok_json(store, "list", {"--status", "suspended"});
     REQUIRE(suspended.size() == 1);
@@ -360,7 +360,7 @@ TEST_SUITE("cli.verbs") {
   TEST_CASE("terminate ends a running instance with the reason" * doctest::skip()) {
     CliStore store;
     store.client().start_orchestration("s1", "Sleeper", "").value();
-    CHECK(ok(store, "terminate", {"s1", "--reason", "enough"}) == "s1 terminate requested\n");
+    REQUIRE(ok(store, "terminate", {"s1", "--reason", "enough"}) == "s1 terminate requested\n");
     const auto status = store.wait("s1");
     REQUIRE(status.is_failed());
     CHECK(status.details().display_message() == "terminated: enough");
