@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: MIT
 // cli-poll-bench: what a `duroxide` process polling a live store costs the runtime writing it.
 //
-// usage: cli-poll-bench [--n=N] [--rounds=R] [--clients=C] [--cli=PATH]
+// usage: cli-poll-bench [--n=N] [--rounds=R] [--clients=C] [--pause-ms=P] [--cli=PATH]
 //
 // Runs a W1-like load (N instances of an orchestration calling one activity, started back to
 // back by C client threads, against a fresh store file with fsync on every commit) R times
 // alone and R times while another thread runs the duroxide command on the same file in a loop
-// (list --limit 50, show of one instance, stats), alternating, so that drift of the machine
-// touches both. Prints "duroxide-cpp cli_poll METRIC VALUE" lines: the median throughput of
-// each, the drop in percent, how many CLI runs the polled rounds made and how many failed.
+// (list --limit 50, show of one instance, stats; P ms of pause after each run, default none),
+// alternating, so that drift of the machine touches both. Prints "duroxide-cpp cli_poll METRIC
+// VALUE" lines: the median throughput of each, the drop in percent, how many CLI runs the
+// polled rounds made, how many failed, and the CPU the CLI processes used per second of the
+// polled rounds (user + system, from wait4): on a machine with few cores, the drop is mostly
+// that CPU taken from the runtime.
 // Exit status: 0 if every instance completed, 1 if not, 2 on a usage error.
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -35,9 +39,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Options {
-  int n = 5000;
+  int n = 20000;
   int rounds = 3;
   int clients = 32;
+  int pause_ms = 0;
   std::string cli = DUROXIDE_CLI_PATH;  // the duroxide of this build (meson sets it)
 };
 
@@ -57,6 +62,7 @@ bool parse(int argc, char** argv, Options& options) {
     if (key == "--n") ok = parse_int(value, options.n);
     if (key == "--rounds") ok = parse_int(value, options.rounds);
     if (key == "--clients") ok = parse_int(value, options.clients);
+    if (key == "--pause-ms") ok = parse_int(value, options.pause_ms);
     if (key == "--cli") ok = !(options.cli = std::string(value)).empty();
     if (!ok) return false;
   }
@@ -69,8 +75,9 @@ std::string instance_id(int i) {
   return std::string("hello-") + digits;
 }
 
-// Runs the command with its output thrown away. Returns: its exit status (-1: no normal exit).
-int run_cli(const std::string& cli, std::vector<std::string> args) {
+// Runs the command with its output thrown away; adds the CPU seconds it used to `cpu_s`.
+// Returns: its exit status (-1: no normal exit).
+int run_cli(const std::string& cli, std::vector<std::string> args, double& cpu_s) {
   args.insert(args.begin(), cli);
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
@@ -84,8 +91,11 @@ int run_cli(const std::string& cli, std::vector<std::string> args) {
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) return -1;
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0) {
   }
+  cpu_s += static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -95,13 +105,21 @@ struct Poller {
   int runs = 0;
   int failures = 0;
   int stats_failures = 0;
+  double cpu_s = 0;     // of the CLI processes
+  double polled_s = 0;  // wall time of the polled rounds
 
-  void loop(const std::string& cli, const std::string& store) {
+  void loop(const std::string& cli, const std::string& store, int pause_ms) {
+    const auto pause = [&] {
+      if (pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    };
     while (!stop) {
-      const bool listed = run_cli(cli, {"list", "--store", store, "--limit", "50"}) == 0;
+      const bool listed = run_cli(cli, {"list", "--store", store, "--limit", "50"}, cpu_s) == 0;
+      pause();
       // The first instance exists from the first start on; before that, show is NotFound.
-      const int shown = run_cli(cli, {"show", "--store", store, instance_id(0)});
-      const bool stats = run_cli(cli, {"stats", "--store", store, "--json"}) == 0;
+      const int shown = run_cli(cli, {"show", "--store", store, instance_id(0)}, cpu_s);
+      pause();
+      const bool stats = run_cli(cli, {"stats", "--store", store, "--json"}, cpu_s) == 0;
+      pause();
       runs += 3;
       failures += (listed ? 0 : 1) + (shown == 0 || shown == 1 ? 0 : 1);
       stats_failures += stats ? 0 : 1;
@@ -129,7 +147,8 @@ double round_once(const Options& options, bool polled, Poller& poller) {
   auto runtime = Runtime::start_with_options(store, activities, orchestrations, runtime_options);
   Client client(store);
   std::thread cli_thread;
-  if (polled) cli_thread = std::thread([&] { poller.loop(options.cli, store->path()); });
+  if (polled)
+    cli_thread = std::thread([&] { poller.loop(options.cli, store->path(), options.pause_ms); });
 
   const auto begin = Clock::now();
   std::atomic<bool> ok{true};
@@ -148,6 +167,7 @@ double round_once(const Options& options, bool polled, Poller& poller) {
   }
   const double wall = std::chrono::duration<double>(Clock::now() - begin).count();
   if (polled) {
+    poller.polled_s += wall;
     poller.stop = true;
     cli_thread.join();
     poller.stop = false;
@@ -172,7 +192,9 @@ void print(std::string_view metric, double value) {
 int main(int argc, char** argv) {
   Options options;
   if (!parse(argc, argv, options)) {
-    std::fprintf(stderr, "usage: cli-poll-bench [--n=N] [--rounds=R] [--clients=C] [--cli=PATH]\n");
+    std::fprintf(stderr,
+                 "usage: cli-poll-bench [--n=N] [--rounds=R] [--clients=C] [--pause-ms=P] "
+                 "[--cli=PATH]\n");
     return 2;
   }
   Poller poller;
@@ -197,5 +219,6 @@ int main(int argc, char** argv) {
   print("cli_runs", poller.runs);
   print("cli_failures", poller.failures);
   print("cli_stats_failures", poller.stats_failures);
+  print("cli_cpu_s_per_s", poller.cpu_s / poller.polled_s);
   return 0;
 }
