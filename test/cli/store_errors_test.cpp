@@ -101,6 +101,28 @@ TEST_SUITE("cli.store") {
     }
   }
 
+  TEST_CASE("a record whose checksum fails is exit 1 with one line saying so") {
+    CliStore fixture;
+    const std::string marker = "MARKER-0123456789-MARKER";
+    REQUIRE(fixture.run("a", "Echo", marker).is_completed());
+    fixture.close();
+    // Flip one byte of the payload wherever it is stored: the row and the history records.
+    std::string bytes = read_file(fixture.path());
+    std::size_t flipped = 0;
+    for (auto at = bytes.find(marker); at != std::string::npos; at = bytes.find(marker, at + 1)) {
+      bytes[at + 7] = 'X';
+      ++flipped;
+    }
+    REQUIRE(flipped > 0);
+    std::ofstream(fixture.path(), std::ios::binary | std::ios::trunc) << bytes;
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"list", "--store", fixture.path()},
+          std::vector<std::string>{"show", "--store", fixture.path(), "a"},
+          std::vector<std::string>{"history", "--store", fixture.path(), "a"}}) {
+      check_refused(args, "damaged");
+    }
+  }
+
   TEST_CASE("start creates a missing store; other writes do not") {
     TempDir dir;
     const std::string store = dir.file("new.duro");
