@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kFooter =
     "Exit status: 0 success, 1 the operation failed or the store cannot be used (one line on\n"
     "standard error names the cause), 2 bad usage. See docs/CLI.md for every verb and the\n"
-    "JSON that --json writes.";
+    "JSON that --json writes. 'duroxide --version' prints the version.";
 
 int usage_error(std::string_view what) {
   std::fputs(fmt::format("duroxide: {} (see 'duroxide help')\n", what).c_str(), stderr);
@@ -66,6 +66,10 @@ int run(int argc, char** argv) {
   help->add_option("VERB", help_verb, "The verb to explain");
 
   if (argc < 2) return usage_error("a verb is required");
+  if (std::string_view(argv[1]) == "--version" && argc == 2) {
+    std::fputs(fmt::format("duroxide {}\n", DUROXIDE_CLI_VERSION).c_str(), stdout);
+    return kExitOk;
+  }
   // CLI11 reports an unknown verb as a missing one; name it instead.
   if (argv[1][0] != '-' && std::string_view(argv[1]) != "help") {
     bool known = false;

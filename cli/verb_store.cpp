@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The verbs that remove instances or concern the whole store: delete, purge, stats, backup.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -52,12 +53,13 @@ struct PurgeArgs {
 };
 
 int run_purge(VerbEnv& env, const PurgeArgs& args) {
-  const auto age = parse_age(args.finished_before);
-  const auto cutoff = std::chrono::system_clock::now() - *age;
+  // In ms, where any AGE fits: system_clock counts nanoseconds, which overflow after 292
+  // years, and an overflowed cutoff could lie in the future and purge everything.
+  const TimestampMs cutoff_ms =
+      std::max<TimestampMs>(0, now_ms() - parse_age(args.finished_before)->count());
+  const std::chrono::system_clock::time_point cutoff{std::chrono::milliseconds(cutoff_ms)};
   auto purged = env.client.purge_instances(cutoff);
   if (!purged) return fail(purged.error());
-  const TimestampMs cutoff_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(cutoff.time_since_epoch()).count();
   if (env.global.json) {
     print_json({{"deleted", *purged}, {"finished_before", cutoff_ms}});
   } else {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `duroxide wait ID`: blocks until the instance completes (exit 0) or fails (exit 1).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -24,16 +25,18 @@ struct WaitArgs {
   std::string timeout;  // an AGE; empty: wait as long as it takes
 };
 
-// Without --timeout the wait is renewed in slices, so no deadline overflows.
-constexpr std::chrono::hours kSlice{1};
+// The wait goes in slices, so that no deadline overflows however long the AGE is.
+constexpr std::chrono::milliseconds kSlice = std::chrono::hours(1);
 
 Result<OrchestrationStatus, Error> wait_for(Client& client, const WaitArgs& args) {
-  if (!args.timeout.empty()) {
-    return client.wait_for_orchestration(args.id, *parse_age(args.timeout));
-  }
+  const bool forever = args.timeout.empty();
+  std::chrono::milliseconds left = forever ? kSlice : *parse_age(args.timeout);
   for (;;) {
-    auto status = client.wait_for_orchestration(args.id, kSlice);
+    const auto slice = std::min(left, kSlice);
+    auto status = client.wait_for_orchestration(args.id, slice);
     if (status || status.error().code != ErrorCode::Timeout) return status;
+    if (!forever) left -= slice;
+    if (left.count() <= 0) return status;
   }
 }
 

@@ -46,6 +46,12 @@ TEST_SUITE("cli.usage") {
     }
   }
 
+  TEST_CASE("--version prints the version") {
+    const CliRun run = run_cli({"--version"});
+    CHECK(run.exit_code == 0);
+    CHECK(run.out.rfind("duroxide ", 0) == 0);
+  }
+
   TEST_CASE("VERB --help and help VERB explain the verb's flags") {
     for (const char* verb : kVerbs) {
       CAPTURE(verb);
