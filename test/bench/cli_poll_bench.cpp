@@ -156,14 +156,23 @@ double round_once(const Options& options, bool polled, Poller& poller) {
   for (int c = 0; c < options.clients; ++c) {
     clients.emplace_back([&, c] {
       for (int i = c; i < options.n && ok; i += options.clients) {
-        if (!client.start_orchestration(instance_id(i), "Hello", std::to_string(i))) ok = false;
+        auto started = client.start_orchestration(instance_id(i), "Hello", std::to_string(i));
+        if (!started) {
+          std::fprintf(stderr, "start %d: %s\n", i, started.error().to_string().c_str());
+          ok = false;
+        }
       }
     });
   }
   for (auto& thread : clients) thread.join();
   for (int i = 0; i < options.n && ok; ++i) {
     auto status = client.wait_for_orchestration(instance_id(i), std::chrono::minutes(10));
-    if (!status || !status->is_completed()) ok = false;
+    if (!status || !status->is_completed()) {
+      std::fprintf(stderr, "instance %d: %s\n", i,
+                   status ? status->details().display_message().c_str()
+                          : status.error().to_string().c_str());
+      ok = false;
+    }
   }
   const double wall = std::chrono::duration<double>(Clock::now() - begin).count();
   if (polled) {
