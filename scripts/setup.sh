@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ meson ninja-build pkg-config cmake libboost-fiber-dev libboost-context-dev
-          liblmdb-dev libfmt-dev libcereal-dev doctest-dev)
+          liblmdb-dev libfmt-dev libcereal-dev doctest-dev libcli11-dev
+          nlohmann-json3-dev)
 . scripts/install_missing.sh
 . scripts/werror.sh
 install_missing "${packages[@]}"
