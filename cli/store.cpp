@@ -48,8 +48,8 @@ std::string precheck(const std::string& path, StoreUse use) {
 
 }  // namespace
 
-// TODO(#11): pass LmdbOptions::create_if_missing = (use == StoreUse::CreateIfMissing) once it
-// lands, and keep the existence check only for the friendlier message.
+// The precheck gives the friendlier message; create_if_missing makes sure that a verb on an
+// existing store never creates one, even if the file disappears in between.
 Result<std::shared_ptr<LmdbProvider>, std::string> open_store(const std::string& path,
                                                               StoreUse use) {
   if (path.empty()) return Err(std::string("the store path is empty"));
@@ -57,7 +57,9 @@ Result<std::shared_ptr<LmdbProvider>, std::string> open_store(const std::string&
   const std::string lock = path + "-lock";
   std::error_code ec;
   const bool had_lock = std::filesystem::exists(lock, ec);
-  auto store = LmdbProvider::open(path);
+  LmdbOptions options;
+  options.create_if_missing = use == StoreUse::CreateIfMissing;
+  auto store = LmdbProvider::open(path, options);
   if (!store) {
     if (!had_lock) std::filesystem::remove(lock, ec);
     return Err(describe(store.error()));

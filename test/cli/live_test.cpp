@@ -98,8 +98,7 @@ TEST_SUITE("cli.live") {
     live_load(false);
   }
 
-  // enable once Client::get_store_stats lands
-  TEST_CASE("list, show and stats in a loop beside a runtime under load" * doctest::skip()) {
+  TEST_CASE("list, show and stats in a loop beside a runtime under load") {
     live_load(true);
   }
 }

@@ -307,8 +307,7 @@ TEST_SUITE("cli.verbs") {
     refused(store, "wait", {"nobody", "--timeout", "1s"}, "nobody");
   }
 
-  // enable once Client::get_store_stats lands
-  TEST_CASE("stats: the store-wide figures by name" * doctest::skip()) {
+  TEST_CASE("stats: the store-wide figures by name") {
     CliStore store;
     REQUIRE(store.run("a1", "Hello", "x").is_completed());
     REQUIRE(store.run("f1", "Failing").is_failed());
@@ -327,8 +326,7 @@ TEST_SUITE("cli.verbs") {
     CHECK(has(text, "file_size"));
   }
 
-  // enable once LmdbProvider::backup lands
-  TEST_CASE("backup writes a copy that opens as a store" * doctest::skip()) {
+  TEST_CASE("backup writes a copy that opens as a store") {
     CliStore store;
     REQUIRE(store.run("a1", "Hello", "x").is_completed());
     const std::string copy = store.dir().file("copy.duro");
@@ -340,8 +338,7 @@ TEST_SUITE("cli.verbs") {
     refused(store, "backup", {copy}, "copy.duro");  // the destination exists
   }
 
-  // enable once suspend_instance and resume_instance land
-  TEST_CASE("suspend and resume: list --status suspended, show says so" * doctest::skip()) {
+  TEST_CASE("suspend and resume: list --status suspended, show says so") {
     CliStore store;
     store.client().start_orchestration("w1", "Waiter", "").value();
     REQUIRE(ok(store, "suspend", {"w1", "--reason", "look first"}) == "w1 suspend requested\n");
@@ -358,8 +355,7 @@ TEST_SUITE("cli.verbs") {
     CHECK(has(ok(store, "history", {"w1"}), "ExecutionSuspended"));
   }
 
-  // enable once terminate_instance lands
-  TEST_CASE("terminate ends a running instance with the reason" * doctest::skip()) {
+  TEST_CASE("terminate ends a running instance with the reason") {
     CliStore store;
     store.client().start_orchestration("s1", "Sleeper", "").value();
     REQUIRE(ok(store, "terminate", {"s1", "--reason", "enough"}) == "s1 terminate requested\n");
@@ -369,8 +365,7 @@ TEST_SUITE("cli.verbs") {
     CHECK(ok_json(store, "show", {"s1"})["error"]["kind"] == "Terminated");
   }
 
-  // enable once rewind_instance lands
-  TEST_CASE("rewind runs a failed instance again" * doctest::skip()) {
+  TEST_CASE("rewind runs a failed instance again") {
     CliStore store;
     REQUIRE(store.run("f1", "Failing").is_failed());
     CHECK(ok(store, "rewind", {"f1", "--reason", "try again"}) == "f1 rewound: Running again\n");

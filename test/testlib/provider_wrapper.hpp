@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <duroxide/management.hpp>
 #include <duroxide/provider.hpp>
 
 namespace duroxide::testlib {
@@ -67,6 +68,12 @@ class ProviderWrapper : public Provider {
     return target_->subscribe(std::move(listener));
   }
   void unsubscribe(std::uint64_t token) override { target_->unsubscribe(token); }
+  void commit_group(std::vector<WriteBatch> batches, GroupCallback done) override {
+    target_->commit_group(std::move(batches), std::move(done));
+  }
+  Result<StoreStats, Error> store_stats(TimestampMs now) override {
+    return target_->store_stats(now);
+  }
 
  private:
   std::shared_ptr<Provider> target_;
