@@ -37,7 +37,11 @@ class Client {
                                                     std::string input);
   /// Same, with a version (empty: the latest registered) and what to do when the id is taken
   /// (see IfExists). Returns: AlreadyExists for IfExists::Fail and a taken id, and for
-  /// IfExists::ReplaceFinished and a Running instance; success for IfExists::Ignore.
+  /// IfExists::ReplaceFinished and a Running instance, or a finished one with a running
+  /// sub-orchestration (named in the message: ReplaceFinished never deletes a running
+  /// instance); success for IfExists::Ignore whenever the store finds the id taken.
+  /// ReplaceFinished of a finished instance reads every row to find its sub-orchestrations,
+  /// as delete_instance does; the "absent or finished" check is repeated inside the commit.
   Result<void, Error> start_orchestration(std::string_view instance_id, std::string_view name,
                                           std::string input, StartOptions options);
   /// Starts many instances in one commit. Each request is checked on its own, in order, as

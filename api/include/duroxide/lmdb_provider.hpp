@@ -52,7 +52,8 @@ class LmdbProvider : public Provider {
   /// a process); the options of the later call are then ignored.
   /// Returns: Incompatible for a file that is not a duroxide store or has another format
   /// version, Corruption for a damaged or truncated one, IOError if the OS refuses,
-  /// InvalidArgument for an empty path or a map_size below 64 KiB.
+  /// InvalidArgument for an empty path or a map_size below 64 KiB, NotFound for a missing file
+  /// with LmdbOptions::create_if_missing false (nothing is created then).
   static Result<std::shared_ptr<LmdbProvider>, Error> open(std::string path);
   static Result<std::shared_ptr<LmdbProvider>, Error> open(std::string path, LmdbOptions options);
   /// Opens a fresh store in a new temporary directory, removed when the provider is destroyed.
