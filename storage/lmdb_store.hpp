@@ -92,6 +92,8 @@ class LmdbStore final : public LmdbProvider {
   /// Returns: the current size of the memory map in bytes.
   std::size_t map_size() const { return env_->map_size(); }
   const FileId& file_id() const { return file_id_; }
+  /// Returns: the environment, for whole-store readers (check_store). Lifetime: the store's.
+  Env& env() { return *env_; }
 
   /// The deleter of every shared_ptr to an LmdbStore: deletes it, on a helper thread when
   /// called on the store's own writer thread (which cannot join itself).

@@ -14,4 +14,5 @@
 #include <duroxide/retry.hpp>
 #include <duroxide/runtime.hpp>
 #include <duroxide/status.hpp>
+#include <duroxide/store_check.hpp>
 #include <duroxide/virtual_clock.hpp>
