@@ -43,6 +43,10 @@ int show_help(CLI::App& app, const std::string& verb) {
 }
 
 int run_verb(const GlobalOptions& global, const VerbSetup& setup) {
+  if (setup.use == StoreUse::NotOpened) {
+    VerbEnv env{global, nullptr, Client(nullptr)};
+    return setup.run(env);
+  }
   auto store = open_store(global.store, setup.use);
   if (!store) return fail(store.error());
   VerbEnv env{global, *store, Client(*store)};

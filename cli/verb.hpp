@@ -28,8 +28,9 @@ struct GlobalOptions {
 
 /// Whether a verb may create a missing store file.
 enum class StoreUse {
-  Existing,        ///< the store must exist: a missing file is an error and nothing is created
-  CreateIfMissing  ///< a missing file becomes a new, empty store (`start` only)
+  Existing,         ///< the store must exist: a missing file is an error and nothing is created
+  CreateIfMissing,  ///< a missing file becomes a new, empty store (`start` only)
+  NotOpened         ///< the verb reads the file its own way (`check`); VerbEnv::store is null
 };
 
 /// What running a verb needs: the opened store and a client on it.
@@ -74,6 +75,7 @@ VerbSetup define_purge(CLI::App& command);
 VerbSetup define_stats(CLI::App& command);
 VerbSetup define_wait(CLI::App& command);
 VerbSetup define_backup(CLI::App& command);
+VerbSetup define_check(CLI::App& command);
 
 /// Returns: the verb table, in the order `duroxide help` lists the verbs.
 const std::vector<VerbEntry>& verb_table();

@@ -20,8 +20,7 @@ const std::vector<VerbEntry>& verb_table() {
       {"purge", "Delete the instances that finished before a given age", define_purge},
       {"stats", "Show store-wide figures", define_stats},
       {"wait", "Wait for an instance to complete or fail", define_wait},
-      // `check` goes here, one line, once its library call lands (issue 11, section 2):
-      // {"check", "Check every record of the store", define_check},
+      {"check", "Check every record of the store file (exit 1 with a report)", define_check},
       {"backup", "Write a consistent, compacted copy of the store", define_backup},
   };
   return table;

@@ -62,13 +62,6 @@ std::vector<std::pair<std::string, std::string>> raw_entries(const std::string& 
   return entries;
 }
 
-void raw_del(const std::string& path, const char* db, const std::string& key) {
-  RawTxn raw(path, db);
-  MDB_val k{key.size(), const_cast<char*>(key.data())};
-  REQUIRE(mdb_del(raw.txn(), raw.dbi(), &k, nullptr) == 0);
-  raw.commit();
-}
-
 void overwrite_file(const std::string& path, std::size_t offset, const std::string& bytes) {
   std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
   REQUIRE(file.good());

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Raw LMDB reads and deletions in a closed store file, to damage it for the store check's tests.
+// Raw LMDB reads in a closed store file (deletions: raw_lmdb.hpp), to damage it for the store check's tests.
 #pragma once
 
 #include <string>
@@ -13,8 +13,6 @@ namespace duroxide::storage::testing {
 std::vector<std::pair<std::string, std::string>> raw_entries(const std::string& path,
                                                              const char* db);
 
-/// Deletes `key` from sub-database `db`. Requires: as raw_entries; the key exists.
-void raw_del(const std::string& path, const char* db, const std::string& key);
 
 /// Overwrites the bytes of `path` from `offset` on with `bytes` (plain file I/O).
 void overwrite_file(const std::string& path, std::size_t offset, const std::string& bytes);
