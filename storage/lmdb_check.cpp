@@ -2,6 +2,8 @@
 // check_store: every record of a store's snapshot decodes, and rows, queues and histories agree.
 #include "storage/lmdb_check.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <utility>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "storage/codec.hpp"
 #include "storage/keys.hpp"
 #include "storage/lmdb_check_history.hpp"
+#include "storage/lmdb_counts.hpp"
 #include "storage/lmdb_store.hpp"
 
 namespace duroxide::storage {
@@ -85,6 +88,7 @@ class Checker {
   void run() {
     if (dbs_.meta) check_meta(*dbs_.meta);
     if (dbs_.instances) check_rows(*dbs_.instances);
+    if (dbs_.meta && dbs_.instances) check_counts(*dbs_.meta);
     if (dbs_.orchestrator_queue) check_messages(*dbs_.orchestrator_queue);
     if (dbs_.worker_queue) check_work_items(*dbs_.worker_queue);
     if (dbs_.history) check_histories(*dbs_.history);
@@ -172,6 +176,34 @@ class Checker {
              info.row = std::move(*row);
            }
          });
+  }
+
+  /// The counters get_store_stats reports agree with the rows (when every row decoded).
+  void check_counts(Dbi meta) {
+    std::uint64_t held[4] = {0, 0, 0, 0};  // running, completed, failed, suspended
+    for (const auto& [id, info] : rows_) {
+      if (!info.row) return;  // an undecodable row is reported already; it counts nowhere
+      const InstanceRecord& row = *info.row;
+      ++held[row.state == InstanceState::Running     ? 0
+             : row.state == InstanceState::Completed ? 1
+                                                     : 2];
+      if (row.state == InstanceState::Running && row.suspended) ++held[3];
+    }
+    std::string_view value;
+    const int rc = db_get(txn_, meta, kMetaCountsKey, &value);
+    if (rc != 0 || value.size() != 32) {
+      meta_problem(kMetaCountsKey, rc, "is not 32 bytes");
+      return;
+    }
+    const std::uint64_t stored[4] = {get_be64(value), get_be64(value.substr(8)),
+                                     get_be64(value.substr(16)), get_be64(value.substr(24))};
+    if (std::equal(std::begin(held), std::end(held), std::begin(stored))) return;
+    auto figures = [](const std::uint64_t(&n)[4]) {
+      return "running " + std::to_string(n[0]) + ", completed " + std::to_string(n[1]) +
+             ", failed " + std::to_string(n[2]) + ", suspended " + std::to_string(n[3]);
+    };
+    problems_.add("meta 'instance_counts'",
+                  join(join("says ", figures(stored)), "; the rows hold ") += figures(held));
   }
 
   /// Returns: where a queue record is, or nullopt (reported) when its key does not decode.

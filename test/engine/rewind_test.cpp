@@ -145,6 +145,11 @@ TEST_SUITE("engine.rewind") {
     h.restart();
     REQUIRE(h.flush_messages("r"));
     CHECK(h.client().get_orchestration_status("r").value().output() == "1kfl");
+    {
+      const auto report = check_store(*h.store()).value();  // the integrity check agrees
+      for (const auto& problem : report.problems) MESSAGE(problem.where << ": " << problem.what);
+      CHECK(report.ok());
+    }
   }
 
   TEST_CASE("an instance can fail and be rewound more than once") {
@@ -164,6 +169,11 @@ TEST_SUITE("engine.rewind") {
     const auto history = h.store()->read_history("twice", 1).value();
     CHECK(count_kind(history, EventKind::ExecutionRewound) == 2);
     CHECK(count_kind(history, EventKind::OrchestrationFailed) == 2);
+    {
+      const auto report = check_store(*h.store()).value();  // the integrity check agrees
+      for (const auto& problem : report.problems) MESSAGE(problem.where << ": " << problem.what);
+      CHECK(report.ok());
+    }
   }
 
   TEST_CASE("rewinding a parent rewinds the failed child it waits for") {

@@ -106,6 +106,11 @@ TEST_SUITE("engine.suspend") {
     CHECK(json.find(R"("kind":"ExecutionSuspended","timestamp":)") != std::string::npos);
     CHECK(json.find(R"("reason":"maintenance")") != std::string::npos);
     CHECK(json.find(R"("reason":"done")") != std::string::npos);
+    {
+      const auto report = check_store(*h.store()).value();  // the integrity check agrees
+      for (const auto& problem : report.problems) MESSAGE(problem.where << ": " << problem.what);
+      CHECK(report.ok());
+    }
   }
 
   TEST_CASE("replay through a suspension sees what the live run saw") {

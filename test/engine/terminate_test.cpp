@@ -104,6 +104,11 @@ TEST_SUITE("engine.terminate") {
     CHECK(status.details().display_message() == "terminated: gone");
     CHECK_FALSE(status.is_suspended());
     CHECK_FALSE(h.client().get_instance_info("ts").value().suspended);
+    {
+      const auto report = check_store(*h.store()).value();  // the integrity check agrees
+      for (const auto& problem : report.problems) MESSAGE(problem.where << ": " << problem.what);
+      CHECK(report.ok());
+    }
   }
 
   TEST_CASE("terminating a finished instance changes nothing; a missing one is NotFound") {

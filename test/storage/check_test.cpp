@@ -150,7 +150,18 @@ TEST_SUITE("storage.check") {
     CHECK(report.history_events == kHealthyEvents);
     CHECK(report.queued_messages == 3);
     CHECK(report.queued_activities == 1);
-    CHECK(report.records_read == 3 + 6 + kHealthyEvents + 3 + 1);
+    // Four meta keys: magic, format_version, next_seq, instance_counts.
+    CHECK(report.records_read == 4 + 6 + kHealthyEvents + 3 + 1);
+  }
+
+  TEST_CASE("instance counters that disagree with the rows are reported") {
+    Fixture f;
+    std::string counts;
+    for (std::uint64_t n : {9, 1, 1, 0}) put_be64(counts, n);
+    raw_put(f.path(), "meta", "instance_counts", counts);
+    const auto report = f.check();
+    CHECK(report.problem_count == 1);
+    CHECK(has(report, "meta 'instance_counts'", "says running 9, completed 1, failed 1"));
   }
 
   TEST_CASE("a flipped byte in a record is a checksum problem at that record") {

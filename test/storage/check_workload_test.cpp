@@ -109,7 +109,7 @@ TEST_SUITE("storage.check_workload") {
     CHECK(report.instances == 5 * 4 + 1);  // parents, children, loops, failures, the waiter
     CHECK(report.history_events == events);
     CHECK(report.queued_activities == 0);
-    CHECK(report.records_read == 3 + report.instances + report.history_events +
+    CHECK(report.records_read == 4 + report.instances + report.history_events +
                                      report.queued_messages + report.queued_activities);
     auto from_file = check_store_file(h.store()->path());
     REQUIRE(from_file.has_value());
