@@ -13,6 +13,12 @@ namespace duroxide {
 
 namespace detail {
 
+TimestampMs now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Result<void, Error> invalid(std::string message) {
   return Err(Error{ErrorCode::InvalidArgument, std::move(message)});
 }
@@ -38,14 +44,10 @@ Result<void, Error> check_text(std::string_view what, std::string_view value,
 
 namespace {
 
+using detail::now_ms;
+
 using detail::check_text;
 using detail::invalid;
-
-TimestampMs now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Result<void, Error> check_payload(std::string_view what, const std::string& payload) {
   return detail::check_length(what, payload, kMaxPayloadBytes);

@@ -7,9 +7,14 @@
 #include <string_view>
 
 #include <duroxide/error.hpp>
+#include <duroxide/provider.hpp>
 #include <duroxide/result.hpp>
 
 namespace duroxide::detail {
+
+/// Returns: the wall clock in ms since the Unix epoch, the time a client stamps on what it
+/// writes (rows, messages).
+TimestampMs now_ms();
 
 /// Returns: an InvalidArgument error with `message`.
 Result<void, Error> invalid(std::string message);

@@ -14,13 +14,9 @@ namespace duroxide {
 
 namespace {
 
-using detail::check_text;
+using detail::now_ms;
 
-TimestampMs now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using detail::check_text;
 
 Result<void, Error> check_request(std::string_view instance_id, const std::string& reason) {
   if (auto r = check_text("instance id", instance_id, kMaxInstanceIdBytes); !r) return r;

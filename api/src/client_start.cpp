@@ -13,14 +13,10 @@
 namespace duroxide {
 namespace {
 
+using detail::now_ms;
+
 using detail::check_text;
 using detail::invalid;
-
-TimestampMs now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Error already_exists(const std::string& message) {
   return Error{ErrorCode::AlreadyExists, message};

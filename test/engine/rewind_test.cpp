@@ -23,6 +23,7 @@ namespace {
 struct World {
   Counter first, kid, flaky, last;
   std::atomic<int> failures_left{0};
+  std::atomic<bool> bad_fixed{false};  // "Bad" fails until this is set
 };
 
 ActivityRegistry activities(World& w) {
@@ -47,6 +48,11 @@ ActivityRegistry activities(World& w) {
                          [&w](ActivityContext&, std::string) {
                            w.last.add();
                            return std::string("l");
+                         })
+      .register_activity("Bad",
+                         [&w](ActivityContext&, std::string) -> Result<std::string> {
+                           if (!w.bad_fixed) return Err("bad");
+                           return std::string("b");
                          })
       .build();
 }
@@ -365,28 +371,9 @@ TEST_SUITE("engine.rewind") {
   TEST_CASE(
       "a failure the code handled and went on from is kept; what succeeded after it is not run "
       "again") {
-    Counter flaky, first, bad;
-    std::atomic<int> flaky_left{1};
-    std::atomic<bool> bad_fixed{false};
-    auto acts = ActivityRegistry::builder()
-                    .register_activity("Flaky",
-                                       [&](ActivityContext&, std::string) -> Result<std::string> {
-                                         flaky.add();
-                                         if (flaky_left.fetch_sub(1) > 0) return Err("flaky");
-                                         return std::string("f");
-                                       })
-                    .register_activity("First",
-                                       [&](ActivityContext&, std::string) {
-                                         first.add();
-                                         return std::string("1");
-                                       })
-                    .register_activity("Bad",
-                                       [&](ActivityContext&, std::string) -> Result<std::string> {
-                                         bad.add();
-                                         if (!bad_fixed) return Err("bad");
-                                         return std::string("b");
-                                       })
-                    .build();
+    World w;
+    w.failures_left = 1;
+    auto acts = activities(w);
     auto orchs = OrchestrationRegistry::builder()
                      .register_orchestration(
                          "Handled",
@@ -400,13 +387,13 @@ TEST_SUITE("engine.rewind") {
                      .build();
     Harness h(acts, orchs);
     REQUIRE(h.run("h1", "Handled", "").is_failed());
-    CHECK(first.value() == 1);
-    bad_fixed = true;
+    CHECK(w.first.value() == 1);
+    w.bad_fixed = true;
     REQUIRE(h.client().rewind_instance("h1", "fixed"));
     auto status = h.wait("h1");
     REQUIRE(status.is_completed());
-    CHECK(first.value() == 1);  // contract: completed successfully, not run again
-    CHECK(flaky.value() == 1);  // the handled failure is not re-run either
+    CHECK(w.first.value() == 1);  // contract: completed successfully, not run again
+    CHECK(w.flaky.value() == 1);  // the handled failure is not re-run either
     CHECK(status.output() == "-1b");
   }
 
@@ -572,19 +559,8 @@ TEST_SUITE("engine.rewind") {
     h.client().start_orchestration("d", "TT", "").value();
     REQUIRE(h.wait_for_events("d", EventKind::TimerCreated));
     h.stop();
-    auto history = h.store()->read_history("d", 1).value();
-    auto timer = std::find_if(history.begin(), history.end(),
-                              [](const auto& e) { return e.kind == EventKind::TimerCreated; });
-    WriteBatch batch;
-    batch.instance_id = "d";
-    OrchestratorMessage fired;
-    fired.instance_id = "d";
-    fired.execution_id = 1;
-    fired.kind = MessageKind::TimerFired;
-    fired.source_id = timer->event_id;
-    fired.visible_at = 0;
-    batch.messages.push_back(fired);
-    REQUIRE(h.store()->commit_sync(std::move(batch)));
+    // The timer fires now, while no runtime runs.
+    REQUIRE(testlib::queue_timer_fired(*h.store(), "d"));
     {
       auto runtime = Runtime::start_with_options(h.store(), ActivityRegistry::builder().build(),
                                                  code(true), testlib::quiet_options());
@@ -592,7 +568,7 @@ TEST_SUITE("engine.rewind") {
       REQUIRE(status.is_failed());
       CHECK(status.details().kind() == "Nondeterminism");
     }
-    history = h.store()->read_history("d", 1).value();
+    auto history = h.store()->read_history("d", 1).value();
     CHECK(count_kind(history, EventKind::TimerFired) == 1);
     auto runtime = Runtime::start_with_options(h.store(), ActivityRegistry::builder().build(),
                                                code(false), testlib::quiet_options());
@@ -601,28 +577,9 @@ TEST_SUITE("engine.rewind") {
   }
 
   TEST_CASE("a retried call that succeeded is not run again by a rewind of a later failure") {
-    Counter flaky, first, bad;
-    std::atomic<int> flaky_left{1};
-    std::atomic<bool> bad_fixed{false};
-    auto acts = ActivityRegistry::builder()
-                    .register_activity("Flaky",
-                                       [&](ActivityContext&, std::string) -> Result<std::string> {
-                                         flaky.add();
-                                         if (flaky_left.fetch_sub(1) > 0) return Err("flaky");
-                                         return std::string("f");
-                                       })
-                    .register_activity("First",
-                                       [&](ActivityContext&, std::string) {
-                                         first.add();
-                                         return std::string("1");
-                                       })
-                    .register_activity("Bad",
-                                       [&](ActivityContext&, std::string) -> Result<std::string> {
-                                         bad.add();
-                                         if (!bad_fixed) return Err("bad");
-                                         return std::string("b");
-                                       })
-                    .build();
+    World w;
+    w.failures_left = 1;
+    auto acts = activities(w);
     auto orchs = OrchestrationRegistry::builder()
                      .register_orchestration(
                          "Retried",
@@ -638,11 +595,11 @@ TEST_SUITE("engine.rewind") {
                      .build();
     Harness h(acts, orchs);
     REQUIRE(h.run("r9", "Retried", "").is_failed());
-    CHECK(flaky.value() == 2);
-    bad_fixed = true;
+    CHECK(w.flaky.value() == 2);
+    w.bad_fixed = true;
     REQUIRE(h.client().rewind_instance("r9", "fixed"));
     REQUIRE(h.wait("r9").is_completed());
-    CHECK(flaky.value() == 2);
-    CHECK(first.value() == 1);
+    CHECK(w.flaky.value() == 2);
+    CHECK(w.first.value() == 1);
   }
 }

@@ -140,23 +140,12 @@ TEST_SUITE("engine.terminate") {
     h.client().start_orchestration("t", "T", "").value();
     REQUIRE(h.wait_for_events("t", EventKind::TimerCreated));
     h.stop();
-    auto history = h.store()->read_history("t", 1).value();
-    auto timer = std::find_if(history.begin(), history.end(),
-                              [](const auto& e) { return e.kind == EventKind::TimerCreated; });
-    WriteBatch batch;
-    batch.instance_id = "t";
-    OrchestratorMessage fired;
-    fired.instance_id = "t";
-    fired.execution_id = 1;
-    fired.kind = MessageKind::TimerFired;
-    fired.source_id = timer->event_id;
-    fired.visible_at = 0;
-    batch.messages.push_back(fired);
-    REQUIRE(h.store()->commit_sync(std::move(batch)));
+    // The timer fires now, while no runtime runs.
+    REQUIRE(testlib::queue_timer_fired(*h.store(), "t"));
     REQUIRE(h.client().terminate_instance("t", "stop"));
     h.start();
     REQUIRE(h.wait("t").is_failed());
-    history = h.store()->read_history("t", 1).value();
+    auto history = h.store()->read_history("t", 1).value();
     CHECK(std::count_if(history.begin(), history.end(),
                         [](const auto& e) { return e.kind == EventKind::TimerFired; }) == 1);
     REQUIRE(h.client().rewind_instance("t", "again"));

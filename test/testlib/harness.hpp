@@ -57,6 +57,26 @@ inline std::size_t count_events(Provider& store, const std::string& id, EventKin
       history->begin(), history->end(), [kind](const HistoryEvent& e) { return e.kind == kind; }));
 }
 
+/// Queues the TimerFired of the first timer of execution 1 of `id`, visible at once, as if it
+/// had come due. Returns: whether the commit succeeded (false if there is no timer).
+inline bool queue_timer_fired(Provider& store, const std::string& id) {
+  const auto history = store.read_history(id, 1);
+  if (!history) return false;
+  const auto timer = std::find_if(history->begin(), history->end(), [](const HistoryEvent& e) {
+    return e.kind == EventKind::TimerCreated;
+  });
+  if (timer == history->end()) return false;
+  WriteBatch batch;
+  batch.instance_id = id;
+  OrchestratorMessage fired;
+  fired.instance_id = id;
+  fired.execution_id = 1;
+  fired.kind = MessageKind::TimerFired;
+  fired.source_id = timer->event_id;
+  batch.messages.push_back(std::move(fired));
+  return store.commit_sync(std::move(batch)).has_value();
+}
+
 /// A fresh temporary store with a runtime and a client. The runtime can be restarted on the
 /// same store to test what survives. The runtime commits through a CommitWatcher, so a test
 /// can wait for what a step changes (watcher().wait_until) instead of sleeping; the client
