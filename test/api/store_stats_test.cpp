@@ -63,12 +63,14 @@ TEST_SUITE("api.store_stats") {
 
   TEST_CASE("instances by state, and a timer in the future") {
     auto h = harness();
-    for (int i = 0; i < 5; ++i)
-      REQUIRE(h.client().start_orchestration("e" + std::to_string(i), "Echo", "x"));
+    auto echo_id = [](int i) {  // not "e" + std::to_string(i): a false -Wrestrict of g++ 12
+      std::string id = "e";
+      return id += std::to_string(i);
+    };
+    for (int i = 0; i < 5; ++i) REQUIRE(h.client().start_orchestration(echo_id(i), "Echo", "x"));
     REQUIRE(h.client().start_orchestration("f", "Fail", ""));
     REQUIRE(h.client().start_orchestration("s", "Sleep", ""));
-    for (int i = 0; i < 5; ++i)
-      REQUIRE(h.client().wait_for_orchestration("e" + std::to_string(i), 20s));
+    for (int i = 0; i < 5; ++i) REQUIRE(h.client().wait_for_orchestration(echo_id(i), 20s));
     REQUIRE(h.client().wait_for_orchestration("f", 20s));
     // The sleeper's timer is queued once its first step is durable.
     REQUIRE(h.wait_until([&] { return h.client().get_store_stats().value().pending_timers == 1; }));

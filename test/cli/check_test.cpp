@@ -75,7 +75,7 @@ TEST_SUITE("cli.check") {
     CliStore fixture;
     for (int i = 0; i < 40; ++i) {
       fixture.client()
-          .start_orchestration("i" + std::to_string(i), "Echo", std::string(1500, 'y'))
+          .start_orchestration(duroxide::testlib::numbered("i", i), "Echo", std::string(1500, 'y'))
           .value();
     }
     REQUIRE(fixture.wait_until(

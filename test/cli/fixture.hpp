@@ -87,6 +87,10 @@ inline OrchestrationRegistry cli_orchestrations() {
 
 /// A store file `store.duro` in a fresh directory, with a runtime of this process on it.
 /// The CLI runs beside it as another process. Thread safety: one test thread.
+/// Returns: `prefix` followed by `n`, e.g. "b7". (Not `"b" + std::to_string(n)`, for which
+/// g++ 12 warns a false -Wrestrict in optimized builds.)
+inline std::string numbered(std::string prefix, int n) { return prefix += std::to_string(n); }
+
 class CliStore {
  public:
   CliStore() : path_(dir_.file("store.duro")) {

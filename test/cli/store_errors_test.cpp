@@ -91,7 +91,7 @@ TEST_SUITE("cli.store") {
     CHECK(fixture.run("a", "Hello", "Ada").is_completed());
     for (int i = 0; i < 50; ++i)
       fixture.client()
-          .start_orchestration("b" + std::to_string(i), "Echo", std::string(2000, 'x'))
+          .start_orchestration(duroxide::testlib::numbered("b", i), "Echo", std::string(2000, 'x'))
           .value();
     fixture.close();
     const auto size = std::filesystem::file_size(fixture.path());
