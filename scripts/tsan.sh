@@ -35,8 +35,9 @@ if [ ! -f "$build/build.ninja" ]; then
 else
   werror_on "$build" || exit 1
 fi
-# Only the three test programs: the rest of the project is tested by the other builds.
-ninja -C "$build" test/storage/test_storage test/engine/test_engine test/api/test_api \
+# Only the test programs of these suites: the rest of the project is tested by the other builds.
+ninja -C "$build" test/storage/test_storage test/storage/test_storage_check test/engine/test_engine \
+  test/api/test_api \
   >/dev/null || { echo "TSan build failed"; exit 1; }
 export TSAN_OPTIONS="suppressions=$PWD/test/tsan.supp halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
 started=$SECONDS
