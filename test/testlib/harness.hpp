@@ -119,17 +119,36 @@ class Harness {
     return watcher_->wait_until(done, timeout);
   }
   /// Raises an event no orchestration waits for at `id` and blocks until the runtime has taken
-  /// it in a commit. An instance takes its messages in queue order, so whatever the test queued
-  /// for `id` before has been taken by then. Returns: whether that happened before `timeout`.
+  /// it. An instance takes its messages in queue order, so whatever the test queued for `id`
+  /// before has been taken by then. A Running instance records the event in its history (held
+  /// there while suspended), which is what this waits for: a commit that takes only some of
+  /// the earlier messages does not end the wait. For a finished instance (which takes messages
+  /// as stale, recording nothing) a commit that takes any of them does.
+  /// Returns: whether that happened before `timeout`.
   bool flush_messages(const std::string& id,
                       std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     const std::size_t from = watcher_->count();
-    if (!client_.raise_event(id, "testlib.flush", "")) return false;
-    return watcher_->wait_for_commit(
-        [&id](const CommitWatcher::Commit& c) {
-          return c.instance_id == id && c.consumed_messages > 0;
+    std::string marker = "flush ";
+    marker += std::to_string(++flushes_);
+    if (!client_.raise_event(id, "testlib.flush", marker)) return false;
+    return wait_until(
+        [&] {
+          auto row = store_->read_instance(id);
+          if (row && row->state == InstanceState::Running) {
+            const auto history = store_->read_history(id, row->execution_id);
+            return history && std::any_of(history->begin(), history->end(),
+                                          [&marker](const HistoryEvent& e) {
+                                            return e.kind == EventKind::EventRaised &&
+                                                   e.data == marker;
+                                          });
+          }
+          const auto commits = watcher_->commits();
+          return std::any_of(commits.begin() + static_cast<std::ptrdiff_t>(from), commits.end(),
+                             [&id](const CommitWatcher::Commit& c) {
+                               return c.instance_id == id && c.consumed_messages > 0;
+                             });
         },
-        from, timeout);
+        timeout);
   }
   /// Blocks until execution `execution` of `id` holds at least `n` events of `kind`.
   /// Returns: whether it does.
@@ -157,6 +176,7 @@ class Harness {
   std::shared_ptr<CommitWatcher> watcher_;
   Client client_;
   std::unique_ptr<Runtime> runtime_;
+  std::uint64_t flushes_ = 0;
 };
 
 }  // namespace duroxide::testlib
