@@ -146,13 +146,10 @@ class Rewinder {
                                 const std::vector<engine::OpenChild>& children, WriteBatch& batch) {
     std::optional<detail::InstanceTree> tree;
     for (const auto& child : children) {
-      auto row = store_.read_instance(child.instance_id);
-      if (!row) {
-        if (row.error().code == ErrorCode::NotFound) continue;
-        return Err(row.error());
-      }
-      if (!is_ours(parent, child, *row)) continue;
-      if (row->state == InstanceState::Running) {
+      auto row = our_child(parent, child);
+      if (!row) return Err(row.error());
+      if (!*row) continue;
+      if ((*row)->state == InstanceState::Running) {
         batch.messages.push_back(
             message_to(child.instance_id, MessageKind::TerminateRequested, "parent rewound"));
         continue;
@@ -167,6 +164,19 @@ class Rewinder {
       }
     }
     return {};
+  }
+
+  // Returns: the child's row if it is the one `parent` started at `child`; nullopt for a
+  // child without a row or one whose id another instance holds.
+  Result<std::optional<InstanceRecord>, Error> our_child(const InstanceRecord& parent,
+                                                         const engine::OpenChild& child) {
+    auto row = store_.read_instance(child.instance_id);
+    if (!row) {
+      if (row.error().code == ErrorCode::NotFound) return std::optional<InstanceRecord>();
+      return Err(row.error());
+    }
+    if (!is_ours(parent, child, *row)) return std::optional<InstanceRecord>();
+    return std::optional<InstanceRecord>(std::move(*row));
   }
 
   OrchestratorMessage child_notice(const InstanceRecord& parent, const engine::OpenChild& child,
@@ -185,19 +195,17 @@ class Rewinder {
     batch.instance_id = parent.instance_id;
     batch.precondition = WriteBatch::Precondition::InstancePresent;
     for (const auto& child : children) {
-      auto row = store_.read_instance(child.instance_id);
-      if (!row) {
-        if (row.error().code == ErrorCode::NotFound) continue;
-        return Err(row.error());
-      }
-      if (!is_ours(parent, child, *row)) continue;
-      if (row->state == InstanceState::Completed) {
+      auto row = our_child(parent, child);
+      if (!row) return Err(row.error());
+      if (!*row) continue;
+      const InstanceRecord& ended = **row;
+      if (ended.state == InstanceState::Completed) {
         batch.messages.push_back(
-            child_notice(parent, child, MessageKind::SubOrchestrationCompleted, {}, row->output));
-      } else if (row->state == InstanceState::Failed) {
+            child_notice(parent, child, MessageKind::SubOrchestrationCompleted, {}, ended.output));
+      } else if (ended.state == InstanceState::Failed) {
         batch.messages.push_back(child_notice(parent, child, MessageKind::SubOrchestrationFailed,
-                                              std::string(row->error.kind()),
-                                              row->error.display_message()));
+                                              std::string(ended.error.kind()),
+                                              ended.error.display_message()));
       }
     }
     if (batch.messages.empty()) return {};
